@@ -1,0 +1,235 @@
+"""Typed, frozen records that the pipeline stages pass to each other.
+
+Conventions (everywhere inside hoirecon, converted only in ``hoirecon.export``):
+
+* camera frame: x right, y down, z forward (OpenCV), units metres;
+* image coordinates: pixels, origin at the top-left corner of the top-left pixel, x right, y down;
+* masks: (H, W) bool arrays at the image's resolution;
+* arrays are numpy, float32 unless stated otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Box:
+    """Axis-aligned pixel box ``[x0, x1) x [y0, y1)``, x0 < x1, y0 < y1."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (0.5 * (self.x0 + self.x1), 0.5 * (self.y0 + self.y1))
+
+    def as_list(self) -> list[float]:
+        return [float(self.x0), float(self.y0), float(self.x1), float(self.y1)]
+
+
+@dataclass(frozen=True)
+class CameraIntrinsics:
+    """Pinhole camera. ``fx, fy, cx, cy`` in pixels; ``source`` says where the focal length came from
+    (``"exif"``, ``"default_fov"`` or ``"user"``)."""
+
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    width: int
+    height: int
+    source: str = "default_fov"
+
+    @property
+    def K(self) -> np.ndarray:
+        """(3, 3) float64 intrinsic matrix."""
+        return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
+
+    def project(self, points: np.ndarray) -> np.ndarray:
+        """(N, 3) camera-frame metres -> (N, 2) pixels."""
+        z = np.clip(points[:, 2:3], 1e-6, None)
+        return np.concatenate(
+            [self.fx * points[:, 0:1] / z + self.cx, self.fy * points[:, 1:2] / z + self.cy], axis=1
+        )
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """The photo. ``rgb``: (H, W, 3) uint8, RGB order."""
+
+    path: Path
+    rgb: np.ndarray
+    camera: CameraIntrinsics
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+
+@dataclass(frozen=True)
+class PersonDetection:
+    """One person in the image.
+
+    keypoints: (33, 2) float32 pixels, MediaPipe Pose landmark order.
+    visibility: (33,) float32 in [0, 1].
+    world_keypoints: (33, 3) float32 metres, hip-centred, MediaPipe's world frame (x right, y down,
+        z away from the camera, approximately camera-aligned).
+    mask: (H, W) bool.
+    """
+
+    box: Box
+    mask: np.ndarray
+    keypoints: np.ndarray
+    visibility: np.ndarray
+    world_keypoints: np.ndarray
+    backend: str
+    score: float = 1.0
+
+
+@dataclass(frozen=True)
+class ObjectDetection:
+    """The object the person interacts with. ``mask``: (H, W) bool. ``label``: as given by the user or
+    detector (not yet resolved to a library category)."""
+
+    label: str
+    box: Box
+    mask: np.ndarray
+    backend: str
+    score: float = 1.0
+
+
+@dataclass(frozen=True)
+class Detections:
+    person: PersonDetection
+    object: ObjectDetection
+
+
+@dataclass(frozen=True)
+class BodyFit:
+    """The fitted body, camera frame.
+
+    vertices: (V, 3) float32, metres, camera frame.
+    faces: (F, 3) int64.
+    keypoints3d: (K, 3) float32, metres, camera frame, order ``keypoint_names``.
+    part_of_vertex: (V,) int16 index into ``part_names`` (body-part segmentation of the vertices).
+    params: body-model parameters, JSON-serialisable (lists/floats/strings).
+    """
+
+    model_name: str
+    vertices: np.ndarray
+    faces: np.ndarray
+    keypoints3d: np.ndarray
+    keypoint_names: tuple[str, ...]
+    part_of_vertex: np.ndarray
+    part_names: tuple[str, ...]
+    params: Mapping[str, Any]
+    reprojection_error_px: float = float("nan")
+
+    @property
+    def height_m(self) -> float:
+        """Extent along the body's longest axis, metres (a proxy for standing height)."""
+        ext = self.vertices.max(0) - self.vertices.min(0)
+        return float(ext.max())
+
+
+@dataclass(frozen=True)
+class ObjectMesh:
+    """A metric object mesh in its canonical frame.
+
+    Canonical frame: metres, y down (gravity along +y), object resting with its base at y = 0 upwards
+    (so the object occupies y <= 0), centred on x and z; its "front" (the side a user faces) at -z.
+    vertices: (V, 3) float32. faces: (F, 3) int64.
+    part_of_vertex: (V,) int16 index into ``part_names``.
+    """
+
+    category: str
+    vertices: np.ndarray
+    faces: np.ndarray
+    part_of_vertex: np.ndarray
+    part_names: tuple[str, ...]
+    source: str
+    symmetry: str = "none"
+
+    def part_vertices(self, name: str) -> np.ndarray:
+        """Indices (int64) of the vertices in part ``name`` (empty if the part does not exist)."""
+        if name not in self.part_names:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.part_of_vertex == self.part_names.index(name))
+
+
+@dataclass(frozen=True)
+class ContactSet:
+    """Predicted contacts.
+
+    human_vertices: (Nh,) int64 body-vertex indices in contact.
+    object_vertices: (No,) int64 object-vertex indices in contact.
+    pairs: which body part touches which object part, e.g. ``(("right_hand", "grip"), ...)``.
+    pair_of_human_vertex / pair_of_object_vertex: (Nh,) / (No,) int16 index into ``pairs``; contact
+        attraction matches vertices of the same pair only.
+    human_prob / object_prob: optional per-vertex probabilities on the full meshes, (V_body,), (V_obj,).
+    """
+
+    human_vertices: np.ndarray
+    object_vertices: np.ndarray
+    pairs: tuple[tuple[str, str], ...]
+    pair_of_human_vertex: np.ndarray
+    pair_of_object_vertex: np.ndarray
+    source: str
+    human_prob: np.ndarray | None = None
+    object_prob: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class ObjectFit:
+    """Object pose: ``x_cam = scale * R @ x_canonical + t``.
+
+    rotation: (3, 3) float32. translation: (3,) float32 metres, camera frame. scale: unitless
+    multiplier on the metric canonical mesh. vertices: (V, 3) float32 metres, camera frame.
+    """
+
+    mesh: ObjectMesh
+    rotation: np.ndarray
+    translation: np.ndarray
+    scale: float
+    vertices: np.ndarray
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Output of joint fitting: the body (possibly translated) and the posed object."""
+
+    body: BodyFit
+    object: ObjectFit
+    losses: Mapping[str, float]
+    body_translation: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    """Everything the exporter writes. ``timings``: stage name -> seconds."""
+
+    image: ImageInput
+    detections: Detections
+    fit: FitResult
+    contacts: ContactSet
+    config: Mapping[str, Any]
+    timings: Mapping[str, float]
