@@ -1,0 +1,242 @@
+"""Fit a body model to one person's 2D landmarks (SMPLify style, plain torch on any device).
+
+Camera model: ``x_cam = R @ x_canonical + t`` then pinhole projection with the image intrinsics.
+Losses: robust (Geman-McClure) 2D reprojection weighted by landmark visibility; 3D limb directions
+from MediaPipe's world landmarks (camera-aligned); pose and shape regularisers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from hoirecon.body.model import KEYPOINT_NAMES, BodyModel
+from hoirecon.types import BodyFit, CameraIntrinsics, PersonDetection
+
+# MediaPipe Pose landmark index for each of KEYPOINT_NAMES (None: MediaPipe has no such point).
+MEDIAPIPE_INDEX: dict[str, int | None] = {
+    "nose": 0, "left_eye": 2, "right_eye": 5, "left_ear": 7, "right_ear": 8,
+    "left_shoulder": 11, "right_shoulder": 12, "left_elbow": 13, "right_elbow": 14,
+    "left_wrist": 15, "right_wrist": 16, "left_hip": 23, "right_hip": 24,
+    "left_knee": 25, "right_knee": 26, "left_ankle": 27, "right_ankle": 28,
+    "left_big_toe": 31, "right_big_toe": 32, "left_small_toe": None, "right_small_toe": None,
+    "left_heel": 29, "right_heel": 30,
+}  # fmt: skip
+
+# Per-keypoint confidence in the correspondence between MediaPipe's point and the body model's.
+_KP_WEIGHT = {"nose": 0.5, "left_eye": 0.3, "right_eye": 0.3, "left_ear": 0.3, "right_ear": 0.3}
+_TORSO = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+# Limb segments whose 3D direction comes from the world landmarks.
+_SEGMENTS = (
+    ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
+    ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
+    ("right_hip", "right_knee"), ("right_knee", "right_ankle"),
+    ("right_shoulder", "left_shoulder"), ("right_hip", "left_hip"),
+    ("left_hip", "left_shoulder"), ("right_hip", "right_shoulder"),
+    ("left_ankle", "left_big_toe"), ("right_ankle", "right_big_toe"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BodyFitConfig:
+    """Optimisation settings (recorded in the resolved config)."""
+
+    steps_global: int = 60
+    steps_full: int = 160
+    lr: float = 0.03
+    w_reproj: float = 1.0
+    w_dir3d: float = 0.05
+    w_pose: float = 2e-3
+    w_shape: float = 1e-2
+    robust_sigma: float = 0.05  # in units of the person box's diagonal
+
+
+@dataclass(frozen=True)
+class KeypointTargets:
+    """2D targets in KEYPOINT_NAMES order. xy: (K, 2) px; weight: (K,) >= 0; dirs: (S, 3) unit
+    vectors (camera-aligned) or None; dir_weight: (S,)."""
+
+    xy: np.ndarray
+    weight: np.ndarray
+    dirs: np.ndarray | None
+    dir_weight: np.ndarray
+    scale_px: float
+
+
+def targets_from_person(person: PersonDetection) -> KeypointTargets:
+    """Map MediaPipe landmarks to the body model's keypoints."""
+    K = len(KEYPOINT_NAMES)
+    xy = np.zeros((K, 2), np.float32)
+    w = np.zeros(K, np.float32)
+    world = np.zeros((K, 3), np.float32)
+    for k, name in enumerate(KEYPOINT_NAMES):
+        i = MEDIAPIPE_INDEX[name]
+        if i is None:
+            continue
+        xy[k] = person.keypoints[i]
+        w[k] = float(person.visibility[i]) * _KP_WEIGHT.get(name, 1.0)
+        world[k] = person.world_keypoints[i]
+    w[w < 0.2] = 0.0
+    has_world = bool(np.abs(person.world_keypoints).sum() > 0)
+    dirs = np.zeros((len(_SEGMENTS), 3), np.float32)
+    dw = np.zeros(len(_SEGMENTS), np.float32)
+    idx = {n: i for i, n in enumerate(KEYPOINT_NAMES)}
+    for s, (a, b) in enumerate(_SEGMENTS):
+        d = world[idx[b]] - world[idx[a]]
+        n = np.linalg.norm(d)
+        if has_world and n > 1e-4:
+            dirs[s] = d / n
+            dw[s] = min(w[idx[a]], w[idx[b]])
+    scale = float(np.hypot(person.box.width, person.box.height))
+    return KeypointTargets(xy=xy, weight=w, dirs=dirs if has_world else None, dir_weight=dw, scale_px=scale)
+
+
+def _rotation_from_torso(dirs_left: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Rotation taking the canonical frame (x left, y down, z back) to one whose left is ``dirs_left``
+    and whose up is ``up`` (both in camera coordinates)."""
+    x = dirs_left / (np.linalg.norm(dirs_left) + 1e-9)
+    y = -up - np.dot(-up, x) * x
+    y /= np.linalg.norm(y) + 1e-9
+    z = np.cross(x, y)
+    return np.stack([x, y, z], axis=1)
+
+
+def _initial_rotation(person: PersonDetection) -> np.ndarray:
+    wk = person.world_keypoints
+    if np.abs(wk).sum() > 0:
+        left = 0.5 * ((wk[11] - wk[12]) + (wk[23] - wk[24]))
+        up = 0.5 * (wk[11] + wk[12]) - 0.5 * (wk[23] + wk[24])
+    else:  # image evidence only: left/right from the 2D shoulders, up from the image
+        kp = person.keypoints
+        left = np.array([kp[11, 0] - kp[12, 0], kp[11, 1] - kp[12, 1], 0.0])
+        up = np.array([0.0, -1.0, 0.0])
+    if np.linalg.norm(left) < 1e-6:
+        left = np.array([1.0, 0.0, 0.0])
+    return _rotation_from_torso(left.astype(np.float64), up.astype(np.float64))
+
+
+def _project(points: torch.Tensor, cam: CameraIntrinsics) -> torch.Tensor:
+    z = points[..., 2:3].clamp(min=1e-3)
+    f = points.new_tensor([cam.fx, cam.fy])
+    c = points.new_tensor([cam.cx, cam.cy])
+    return points[..., :2] / z * f + c
+
+
+def _gmof(sq: torch.Tensor, sigma: float) -> torch.Tensor:
+    s2 = sigma * sigma
+    return s2 * sq / (s2 + sq)
+
+
+def fit_body(
+    model: BodyModel,
+    person: PersonDetection,
+    camera: CameraIntrinsics,
+    config: BodyFitConfig = BodyFitConfig(),
+    targets: KeypointTargets | None = None,
+) -> BodyFit:
+    """Fit ``model`` to the person's landmarks. Returns the body in the camera frame."""
+    import roma
+
+    dev = model.device
+    tg = targets if targets is not None else targets_from_person(person)
+    xy = torch.as_tensor(tg.xy, device=dev)
+    w = torch.as_tensor(tg.weight, device=dev)
+    idx = {n: i for i, n in enumerate(KEYPOINT_NAMES)}
+    torso = torch.tensor([idx[n] for n in _TORSO], device=dev)
+    seg_a = torch.tensor([idx[a] for a, _ in _SEGMENTS], device=dev)
+    seg_b = torch.tensor([idx[b] for _, b in _SEGMENTS], device=dev)
+    dirs = torch.as_tensor(tg.dirs, device=dev) if tg.dirs is not None else None
+    dw = torch.as_tensor(tg.dir_weight, device=dev)
+
+    pose = torch.zeros(1, len(model.pose_joints), 3, device=dev)
+    shape = model.default_shape()[None].clone()
+    with torch.no_grad():
+        rest = model.forward(pose, shape).keypoints[0]
+    R0 = torch.as_tensor(_initial_rotation(person), dtype=torch.float32, device=dev)
+    # Depth from the least foreshortened torso segment: z = f * length_3d / length_px.
+    pairs = [("left_shoulder", "right_shoulder"), ("left_hip", "left_shoulder"), ("right_hip", "right_shoulder"),
+             ("left_hip", "left_knee"), ("right_hip", "right_knee")]  # fmt: skip
+    depths = []
+    for a, b in pairs:
+        if tg.weight[idx[a]] > 0 and tg.weight[idx[b]] > 0:
+            px = float(np.linalg.norm(tg.xy[idx[a]] - tg.xy[idx[b]]))
+            m3 = float((rest[idx[a]] - rest[idx[b]]).norm())
+            if px > 2:
+                depths.append(camera.fx * m3 / px)
+    z0 = min(depths) if depths else camera.fx * 1.7 / max(person.box.height, 1.0)
+    hip_px = tg.xy[[idx["left_hip"], idx["right_hip"]]].mean(0)
+    if tg.weight[idx["left_hip"]] <= 0 and tg.weight[idx["right_hip"]] <= 0:
+        hip_px = np.array(person.box.center)
+    hip_cam = np.array([(hip_px[0] - camera.cx) / camera.fx * z0, (hip_px[1] - camera.cy) / camera.fy * z0, z0])
+    hip_model = (R0 @ rest[[idx["left_hip"], idx["right_hip"]]].mean(0)).cpu().numpy()
+    transl = torch.tensor(hip_cam - hip_model, dtype=torch.float32, device=dev)
+
+    orient = roma.rotmat_to_rotvec(R0)[None].clone().requires_grad_(True)
+    transl = transl[None].clone().requires_grad_(True)
+    pose.requires_grad_(True)
+    shape.requires_grad_(True)
+    sigma = config.robust_sigma
+    wsum = w.sum().clamp(min=1e-6)
+
+    def losses(use_all: bool) -> dict[str, torch.Tensor]:
+        out = model.forward(pose, shape)
+        R = roma.rotvec_to_rotmat(orient)
+        kp = out.keypoints @ R.transpose(-1, -2) + transl[:, None]
+        res = ((_project(kp[0], camera) - xy) / tg.scale_px).pow(2).sum(-1)
+        if use_all:
+            reproj = (w * _gmof(res, sigma)).sum() / wsum / sigma**2
+        else:
+            reproj = (w[torso] * _gmof(res[torso], sigma)).sum() / w[torso].sum().clamp(min=1e-6) / sigma**2
+        terms = {"reproj": config.w_reproj * reproj}
+        if dirs is not None:
+            d = kp[0, seg_b] - kp[0, seg_a]
+            d = d / d.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+            cos = (d * dirs).sum(-1)
+            terms["dir3d"] = config.w_dir3d * (dw * (1 - cos)).sum()
+        if use_all:
+            terms["pose"] = config.w_pose * pose.pow(2).sum()
+            terms["shape"] = config.w_shape * model.shape_penalty(shape).sum()
+        return terms
+
+    opt = torch.optim.Adam([orient, transl], lr=config.lr)
+    for _ in range(config.steps_global):
+        opt.zero_grad()
+        sum(losses(False).values()).backward()
+        opt.step()
+    opt = torch.optim.Adam([orient, transl, pose, shape], lr=config.lr)
+    for _ in range(config.steps_full):
+        opt.zero_grad()
+        sum(losses(True).values()).backward()
+        opt.step()
+
+    with torch.no_grad():
+        out = model.forward(pose, shape)
+        R = roma.rotvec_to_rotmat(orient)[0]
+        verts = out.vertices[0] @ R.T + transl[0]
+        kp = out.keypoints[0] @ R.T + transl[0]
+        err = (_project(kp, camera) - xy).norm(dim=-1)
+        vis = w > 0
+        mean_err = float(err[vis].mean()) if bool(vis.any()) else float("nan")
+        final = {k: round(float(v), 6) for k, v in losses(True).items()}
+    part_of_vertex, part_names = model.part_segmentation()
+    params = {
+        "global_orient": orient.detach()[0].cpu().numpy().round(6).tolist(),
+        "transl": transl.detach()[0].cpu().numpy().round(6).tolist(),
+        "model_to_camera": "x_cam = R(global_orient) @ x_canonical + transl; canonical: x left, y down, z back",
+        **model.export_params(pose, shape),
+        "fit_losses": final,
+    }
+    return BodyFit(
+        model_name=model.name,
+        vertices=verts.cpu().numpy().astype(np.float32),
+        faces=model.faces,
+        keypoints3d=kp.cpu().numpy().astype(np.float32),
+        keypoint_names=KEYPOINT_NAMES,
+        part_of_vertex=part_of_vertex,
+        part_names=part_names,
+        params=params,
+        reprojection_error_px=mean_err,
+    )

@@ -1,0 +1,110 @@
+"""The body-model interface the rest of the pipeline sees, and the skinning-weight part segmentation.
+
+Every body model works in its *canonical frame*: metres, x toward the body's left, y down, z toward the
+body's back (a body in rest pose facing the camera is already camera-aligned), pelvis near the origin.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+# The keypoints every body model regresses, COCO order plus feet (the fitter's target names).
+KEYPOINT_NAMES: tuple[str, ...] = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
+    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "left_big_toe", "right_big_toe", "left_small_toe", "right_small_toe", "left_heel", "right_heel",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BodyOutput:
+    """vertices: (B, V, 3), keypoints: (B, K, 3) in KEYPOINT_NAMES order; canonical frame, metres."""
+
+    vertices: torch.Tensor
+    keypoints: torch.Tensor
+
+
+class BodyModel(Protocol):
+    """What a body model offers the fitter and the exporter."""
+
+    name: str
+    pose_joints: tuple[str, ...]  # joints whose rotation the fitter optimises (axis-angle each)
+    num_shape: int  # number of shape parameters
+    device: torch.device
+
+    @property
+    def faces(self) -> np.ndarray: ...  # (F, 3) int64
+
+    def part_segmentation(self) -> tuple[np.ndarray, tuple[str, ...]]: ...
+
+    def default_shape(self) -> torch.Tensor: ...  # (num_shape,)
+
+    def forward(self, pose: torch.Tensor, shape: torch.Tensor) -> BodyOutput:
+        """pose: (B, len(pose_joints), 3) axis-angle; shape: (B, num_shape)."""
+        ...
+
+    def shape_penalty(self, shape: torch.Tensor) -> torch.Tensor: ...
+
+    def export_params(self, pose: torch.Tensor, shape: torch.Tensor) -> dict[str, Any]: ...
+
+
+@lru_cache(maxsize=1)
+def _part_rules() -> dict[str, Any]:
+    return json.loads(resources.files("hoirecon.data").joinpath("body_parts.json").read_text())
+
+
+def part_names() -> tuple[str, ...]:
+    return tuple(_part_rules()["parts"])
+
+
+def segment_parts(
+    model_key: str,
+    bone_names: list[str] | tuple[str, ...],
+    skin_weights: np.ndarray,
+    rest_vertices: np.ndarray,
+    rest_keypoints: dict[str, np.ndarray],
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Body-part label of every vertex from the skinning weights.
+
+    skin_weights: (V, J) dense weights, columns in ``bone_names`` order.
+    rest_vertices: (V, 3) canonical frame (x left, y down, z back). rest_keypoints: name -> (3,).
+    Returns part_of_vertex (V,) int16 and the part names.
+    """
+    rules = _part_rules()
+    names = part_names()
+    index = {n: i for i, n in enumerate(names)}
+    compiled = [(re.compile(p), part) for p, part in rules["models"][model_key]]
+    bone_part = np.full(len(bone_names), index["belly"], dtype=np.int16)
+    for j, bone in enumerate(bone_names):
+        for pattern, part in compiled:
+            if pattern.search(bone):
+                bone_part[j] = index[part]
+                break
+    part = bone_part[np.argmax(skin_weights, axis=1)].copy()
+
+    # Front/back split of the torso: the z of a vertex against the local torso centre line.
+    z = rest_vertices[:, 2]
+    hip_mid = 0.5 * (rest_keypoints["left_hip"] + rest_keypoints["right_hip"])
+    sh_mid = 0.5 * (rest_keypoints["left_shoulder"] + rest_keypoints["right_shoulder"])
+    # Centre line z at each vertex's height (linear between hips and shoulders).
+    ty = np.clip((rest_vertices[:, 1] - hip_mid[1]) / (sh_mid[1] - hip_mid[1] + 1e-9), 0.0, 1.0)
+    z_centre = hip_mid[2] + ty * (sh_mid[2] - hip_mid[2])
+    for front, back in rules["split_front_back"].items():
+        sel = (part == index[front]) & (z > z_centre)
+        part[sel] = index[back]
+    # Buttocks: back half of the hips and the upper back of the thighs, down to 40% of the thigh.
+    knee_y = 0.5 * (rest_keypoints["left_knee"][1] + rest_keypoints["right_knee"][1])
+    low = hip_mid[1] + 0.4 * (knee_y - hip_mid[1])
+    thighs = (part == index["left_thigh"]) | (part == index["right_thigh"]) | (part == index["hips"])
+    sel = thighs & (z > hip_mid[2]) & (rest_vertices[:, 1] < low)
+    part[sel] = index["buttocks"]
+    return part.astype(np.int16), names

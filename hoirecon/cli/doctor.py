@@ -1,0 +1,61 @@
+"""``hoirecon doctor``: what is installed and found."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import platform
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+def _version(pkg: str) -> str | None:
+    try:
+        return md.version(pkg)
+    except md.PackageNotFoundError:
+        return None
+
+
+def doctor() -> None:
+    """Report Python, torch/CUDA, the cache folder, and which stages' backends are usable.
+
+    \b
+    Example:
+      hoirecon doctor
+    """
+    from hoirecon import __version__
+    from hoirecon.cache import cache_dir, offline
+
+    console = Console()
+    table = Table(title=f"hoirecon {__version__}", show_header=True)
+    table.add_column("item")
+    table.add_column("status")
+    table.add_row("python", platform.python_version())
+    try:
+        import torch
+
+        cuda = f"CUDA {torch.version.cuda}, {torch.cuda.device_count()} GPU(s)" if torch.cuda.is_available() else "no CUDA"
+        table.add_row("torch", f"{torch.__version__} ({cuda})")
+    except ImportError:
+        table.add_row("torch", "[red]missing[/]")
+    cache = cache_dir()
+    table.add_row("cache", f"{cache}{' (offline mode)' if offline() else ''}")
+    anny_cached = any((cache / "anny").glob("**/*")) if (cache / "anny").exists() else False
+    for pkg, role in [
+        ("mediapipe", "person detection + mask (offline default)"),
+        ("opencv-contrib-python", "GrabCut object mask (offline default)"),
+        ("anny", "Anny body model (offline default)"),
+        ("open3d", "ray casting (overlay, depth, SDF)"),
+        ("trimesh", "user mesh import"),
+        ("smplx", "SMPL-X body model (optional)"),
+        ("ultralytics", "YOLO detection (optional)"),
+        ("segment-anything", "SAM masks (optional)"),
+    ]:
+        v = _version(pkg)
+        status = f"[green]{v}[/]" if v else "[yellow]not installed[/]"
+        if pkg == "anny" and v:
+            status += ", data built" if anny_cached else ", data not built yet (first run builds it: ~1 min)"
+        table.add_row(pkg, f"{status} - {role}")
+    console.print(table)
+    raise typer.Exit(0)

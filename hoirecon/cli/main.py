@@ -1,0 +1,46 @@
+"""The ``hoirecon`` command (Typer). One module per command."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from hoirecon.cli.common import quiet_native_logs
+from hoirecon.cli.doctor import doctor
+from hoirecon.cli.objects import objects_cmd
+from hoirecon.cli.reconstruct import HELP as RECONSTRUCT_HELP
+from hoirecon.cli.reconstruct import reconstruct
+
+app = typer.Typer(
+    name="hoirecon",
+    help="One photo of a person using an object -> a metric 3D human + object scene (GLB, OBJ, JSON).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from hoirecon import __version__
+
+        typer.echo(f"hoirecon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Optional[bool] = typer.Option(
+        None, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    quiet_native_logs()
+
+
+app.command("reconstruct", help=RECONSTRUCT_HELP)(reconstruct)
+app.command("doctor")(doctor)
+app.command("objects")(objects_cmd)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,76 @@
+"""``hoirecon reconstruct``: one photo -> a fitted human + object scene in a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from hoirecon.cli.common import err_console, user_errors
+
+HELP = """Reconstruct the person and the object they use from one photo.
+
+Writes scene.glb, scene.obj, human.obj, object.obj, params.json, overlay.png and config.json
+into --out (default: out/<image name>).
+
+\b
+Examples:
+  hoirecon reconstruct examples/camera.png
+  hoirecon reconstruct photo.jpg --object chair --object-box 120,340,610,900
+  hoirecon reconstruct photo.jpg --object "tennis racket" --object-mask racket.png --out results/photo
+  hoirecon reconstruct photo.jpg --object chair --mesh my_chair.glb --device cuda
+
+\b
+Without --object-box the box (and label) come from a sidecar JSON next to the image,
+photo.jpg.json or photo.json:  {"object": "chair", "object_box": [x0, y0, x1, y1]}
+"""
+
+
+def reconstruct(
+    image: Path = typer.Argument(..., help="The photo (JPEG, PNG, ...).", show_default=False),
+    object_label: Optional[str] = typer.Option(None, "--object", "-o", help="What the person uses: chair, bicycle, cup, ... (see `hoirecon objects`)."),
+    object_box: Optional[str] = typer.Option(None, "--object-box", help="Object box in pixels: x0,y0,x1,y1."),
+    object_mask: Optional[Path] = typer.Option(None, "--object-mask", help="Object mask PNG at the photo's size (nonzero = object)."),
+    mesh: Optional[Path] = typer.Option(None, "--mesh", help="Use this OBJ/GLB/PLY (+Y up) instead of the library mesh; scaled to the category's size."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: out/<image stem>)."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
+    focal_px: Optional[float] = typer.Option(None, "--focal-px", help="Focal length in pixels (default: EXIF, else a 55 degree field of view)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+) -> None:
+    with user_errors():
+        from hoirecon.export import write_outputs
+        from hoirecon.pipeline import Pipeline, PipelineConfig, ReconstructOptions
+
+        check_device(device)
+        out_dir = out if out is not None else Path("out") / image.stem
+        options = ReconstructOptions(
+            object_label=object_label, object_box=object_box, object_mask=object_mask, mesh=mesh, focal_px=focal_px
+        )
+        pipe = Pipeline(PipelineConfig(device=device))
+        if quiet:
+            recon = pipe.run(image, options)
+            write_outputs(recon, out_dir)
+            return
+        with err_console.status(f"{image.name}: starting") as status:
+            recon = pipe.run(image, options, on_stage=lambda s: status.update(f"{image.name}: {s}"))
+            status.update(f"{image.name}: export")
+            write_outputs(recon, out_dir)
+        t = recon.timings
+        err_console.print(
+            f"{image.name}: {recon.fit.object.mesh.category} fitted in {sum(t.values()):.1f} s "
+            f"(contact {100 * recon.fit.losses.get('contact_distance_m', float('nan')):.1f} cm) -> {out_dir}"
+        )
+
+
+def check_device(device: str) -> None:
+    from hoirecon.errors import InputError
+
+    if device == "cpu":
+        return
+    if not device.startswith("cuda"):
+        raise InputError(f"--device must be cpu, cuda or cuda:N, got '{device}'")
+    import torch
+
+    if not torch.cuda.is_available():
+        raise InputError(f"--device {device}: CUDA is not available on this machine (torch {torch.__version__})")

@@ -1,0 +1,125 @@
+"""Offline contact estimate: per-category body-part/object-part priors narrowed by image evidence.
+
+The priors live in ``hoirecon/data/contacts.json``. Image evidence: a body part whose projected
+vertices fall on (a dilation of) the object's mask is likely to touch it; of alternative pairs (either
+hand holds the cup) the best-supported is kept, optional pairs need evidence, and a kept part is narrowed
+to the vertices that project onto the object when enough of them do.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import cv2
+import numpy as np
+
+from hoirecon.errors import InputError
+from hoirecon.types import BodyFit, CameraIntrinsics, ContactSet, ObjectDetection, ObjectMesh
+
+
+@lru_cache(maxsize=1)
+def contact_priors() -> dict[str, Any]:
+    data = json.loads(resources.files("hoirecon.data").joinpath("contacts.json").read_text())
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def category_prior(category: str) -> dict[str, Any]:
+    priors = contact_priors()
+    if category not in priors:
+        raise InputError(f"no contact prior for object category '{category}'; known: {', '.join(sorted(priors))}")
+    return priors[category]
+
+
+@dataclass(frozen=True)
+class ContactConfig:
+    dilate_frac: float = 0.03  # dilation radius as a fraction of the person box diagonal
+    min_evidence: float = 0.2  # fraction of a part's projected vertices on the object to count as evidence
+    min_narrow: int = 20  # narrow a part to its on-object vertices only when at least this many
+
+
+def part_evidence(
+    body: BodyFit, camera: CameraIntrinsics, object_mask: np.ndarray, person_diag: float, cfg: ContactConfig
+) -> tuple[dict[str, float], np.ndarray]:
+    """Per body part, the fraction of its vertices that project onto the dilated object mask.
+    Also returns the (V,) bool array of body vertices that project onto it."""
+    H, W = object_mask.shape
+    r = max(1, int(round(cfg.dilate_frac * person_diag)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    near = cv2.dilate(object_mask.astype(np.uint8), kernel) > 0
+    uv = np.round(camera.project(body.vertices.astype(np.float64))).astype(np.int64)
+    inside = (uv[:, 0] >= 0) & (uv[:, 0] < W) & (uv[:, 1] >= 0) & (uv[:, 1] < H)
+    on = np.zeros(len(uv), bool)
+    on[inside] = near[uv[inside, 1], uv[inside, 0]]
+    scores = {}
+    for i, name in enumerate(body.part_names):
+        sel = body.part_of_vertex == i
+        scores[name] = float(on[sel].mean()) if sel.any() else 0.0
+    return scores, on
+
+
+def select_pairs(prior: dict[str, Any], scores: dict[str, float], cfg: ContactConfig) -> list[dict[str, Any]]:
+    """Apply the selection rules to the category's pairs; returns the kept pair entries."""
+    kept: list[dict[str, Any]] = []
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for pair in prior["pairs"]:
+        if "alt" in pair:
+            groups.setdefault(pair["alt"], []).append(pair)
+        elif pair.get("optional"):
+            if scores.get(pair["body"], 0.0) >= cfg.min_evidence:
+                kept.append(pair)
+        else:
+            kept.append(pair)
+    for members in groups.values():
+        ranked = sorted(members, key=lambda p: -scores.get(p["body"], 0.0))
+        best = scores.get(ranked[0]["body"], 0.0)
+        kept.append(ranked[0])
+        for p in ranked[1:]:
+            s = scores.get(p["body"], 0.0)
+            if s >= cfg.min_evidence and s >= 0.5 * best:
+                kept.append(p)
+    return kept
+
+
+def infer_contacts(
+    body: BodyFit,
+    mesh: ObjectMesh,
+    obj: ObjectDetection,
+    camera: CameraIntrinsics,
+    person_diag: float,
+    cfg: ContactConfig = ContactConfig(),
+) -> ContactSet:
+    """Contacts on both meshes for this image (see the module docstring)."""
+    prior = category_prior(mesh.category)
+    scores, on_object = part_evidence(body, camera, obj.mask, person_diag, cfg)
+    kept = select_pairs(prior, scores, cfg)
+    h_idx, h_pair, o_idx, o_pair, pairs = [], [], [], [], []
+    for pair in kept:
+        if pair["body"] not in body.part_names:
+            continue
+        verts = np.flatnonzero(body.part_of_vertex == body.part_names.index(pair["body"]))
+        overts = mesh.part_vertices(pair["object"])
+        if len(verts) == 0 or len(overts) == 0:
+            continue
+        narrowed = verts[on_object[verts]]
+        if len(narrowed) >= cfg.min_narrow:
+            verts = narrowed
+        k = len(pairs)
+        pairs.append((pair["body"], pair["object"]))
+        h_idx.append(verts)
+        h_pair.append(np.full(len(verts), k, np.int16))
+        o_idx.append(overts)
+        o_pair.append(np.full(len(overts), k, np.int16))
+    if not pairs:
+        raise InputError(f"no usable contact pair for '{mesh.category}' (object parts: {', '.join(mesh.part_names)})")
+    return ContactSet(
+        human_vertices=np.concatenate(h_idx).astype(np.int64),
+        object_vertices=np.concatenate(o_idx).astype(np.int64),
+        pairs=tuple(pairs),
+        pair_of_human_vertex=np.concatenate(h_pair),
+        pair_of_object_vertex=np.concatenate(o_pair),
+        source="prior",
+    )

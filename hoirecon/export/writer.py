@@ -1,0 +1,154 @@
+"""Write every output of a reconstruction into one folder, all or nothing.
+
+Files (names are the keys of the returned mapping):
+
+* ``scene.glb`` — nodes ``human`` and ``object_<category>``, glTF frame (+Y up, +Z toward the camera);
+* ``scene.obj`` — the same two meshes as OBJ objects, same frame;
+* ``human.obj``, ``object.obj`` — each mesh alone;
+* ``params.json`` — camera, body and object parameters, contacts, detections, losses, timings;
+* ``overlay.png`` — the meshes shaded over the photo;
+* ``config.json`` — the resolved configuration.
+
+Vertex colours: human (200, 200, 200) grey with contact vertices red (230, 40, 40); object light blue
+(90, 150, 230) with contact vertices orange (255, 150, 0). Where per-vertex contact probabilities
+exist the colour is blended by ``max(probability, 1 if the vertex is in the contact set else 0)``.
+
+Everything is first written into a temporary sibling folder of ``out_dir``; only once all files exist
+are they moved into ``out_dir`` (a single folder rename if ``out_dir`` does not exist yet, else one
+``os.replace`` per file), so a failure leaves ``out_dir`` as it was and no temporary files behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import stat
+import uuid
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from hoirecon import fsutil
+from hoirecon.export import mesh_io, params as params_mod
+from hoirecon.export import overlay as overlay_mod
+from hoirecon.types import Reconstruction
+
+__all__ = ["write_outputs", "vertex_colors", "object_node_name", "OUTPUT_FILES",
+           "HUMAN_COLOR", "HUMAN_CONTACT_COLOR", "OBJECT_COLOR", "OBJECT_CONTACT_COLOR"]
+
+log = logging.getLogger(__name__)
+
+HUMAN_COLOR = (200, 200, 200)
+HUMAN_CONTACT_COLOR = (230, 40, 40)
+OBJECT_COLOR = (90, 150, 230)
+OBJECT_CONTACT_COLOR = (255, 150, 0)
+
+OUTPUT_FILES = ("scene.glb", "scene.obj", "human.obj", "object.obj", "params.json", "overlay.png", "config.json")
+
+
+def object_node_name(category: str) -> str:
+    return mesh_io.safe_name(f"object_{category}")
+
+
+def vertex_colors(
+    num_vertices: int,
+    base: tuple[int, int, int],
+    contact: tuple[int, int, int],
+    contact_idx: np.ndarray,
+    prob: np.ndarray | None = None,
+    name: str = "mesh",
+) -> np.ndarray:
+    """(V, 4) uint8 RGBA: ``base`` blended towards ``contact`` by the contact weight per vertex."""
+    w = np.zeros(num_vertices, np.float64)
+    if prob is not None:
+        p = np.asarray(prob, dtype=np.float64).reshape(-1)
+        if len(p) == num_vertices:
+            w = np.clip(np.nan_to_num(p, nan=0.0), 0.0, 1.0)
+        else:
+            log.warning("%s: contact probabilities have %d values for %d vertices; ignored", name, len(p), num_vertices)
+    idx = np.asarray(contact_idx, dtype=np.int64).reshape(-1)
+    if idx.size and (idx.min() < 0 or idx.max() >= num_vertices):
+        raise ValueError(f"{name}: contact vertex index out of range [0, {num_vertices})")
+    w[idx] = 1.0
+    b, c = np.asarray(base, np.float64), np.asarray(contact, np.float64)
+    rgb = np.round(b[None] * (1.0 - w[:, None]) + c[None] * w[:, None])
+    rgba = np.empty((num_vertices, 4), np.uint8)
+    rgba[:, :3] = np.clip(rgb, 0, 255).astype(np.uint8)
+    rgba[:, 3] = 255
+    return rgba
+
+
+def _meshes(recon: Reconstruction) -> list[mesh_io.MeshSpec]:
+    body, obj, con = recon.fit.body, recon.fit.object, recon.contacts
+    hv = np.asarray(body.vertices, dtype=np.float32)
+    ov = np.asarray(obj.vertices, dtype=np.float32)
+    hc = vertex_colors(len(hv), HUMAN_COLOR, HUMAN_CONTACT_COLOR, con.human_vertices, con.human_prob, "human")
+    oc = vertex_colors(len(ov), OBJECT_COLOR, OBJECT_CONTACT_COLOR, con.object_vertices, con.object_prob, "object")
+    return [
+        ("human", hv, np.asarray(body.faces, dtype=np.int64), hc),
+        (object_node_name(obj.mesh.category), ov, np.asarray(obj.mesh.faces, dtype=np.int64), oc),
+    ]
+
+
+def _write_png(path: Path, rgb: np.ndarray) -> None:
+    with fsutil.atomic_path(path) as tmp:
+        Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(tmp, format="PNG")
+
+
+def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write all outputs of ``recon`` into ``out_dir`` (created if needed), all or nothing.
+
+    Returns ``{"scene.glb": Path, "scene.obj": ..., "human.obj": ..., "object.obj": ...,
+    "params.json": ..., "overlay.png": ..., "config.json": ...}`` with paths inside ``out_dir``.
+    Existing files of the same names are replaced; other files in ``out_dir`` are left alone.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"output path exists and is not a folder: {out_dir}")
+    parent = out_dir.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    # os.mkdir (not mkdtemp, which makes it 0700) so that the folder, if renamed to out_dir, gets the
+    # usual permissions (0777 & ~umask); the files get the same minus the execute bits.
+    while True:
+        tmp = parent / f".{out_dir.name}.{uuid.uuid4().hex[:12]}.part"
+        try:
+            os.mkdir(tmp)
+            break
+        except FileExistsError:
+            continue
+    file_mode = stat.S_IMODE(tmp.stat().st_mode) & 0o666
+    try:
+        meshes = _meshes(recon)
+        human, obj = meshes
+        mesh_io.write_glb(tmp / "scene.glb", meshes)
+        mesh_io.write_obj(tmp / "scene.obj", meshes)
+        mesh_io.write_obj(tmp / "human.obj", [human])
+        mesh_io.write_obj(tmp / "object.obj", [obj])
+        fsutil.write_json(tmp / "params.json", params_mod.build_params(recon))
+        fsutil.write_json(tmp / "config.json", params_mod.jsonable(recon.config))
+        overlay = overlay_mod.render_overlay(
+            recon.image.rgb,
+            recon.image.camera,
+            [(m[1], m[2], m[3][:, :3].astype(np.float32) / 255.0) for m in meshes],
+        )
+        _write_png(tmp / "overlay.png", overlay)
+
+        missing = [n for n in OUTPUT_FILES if not (tmp / n).is_file()]
+        if missing:
+            raise RuntimeError(f"export did not produce {missing}")
+        for name in OUTPUT_FILES:
+            os.chmod(tmp / name, file_mode)  # fsutil's temp files are 0600
+        if not out_dir.exists():
+            try:
+                os.rename(tmp, out_dir)  # the whole set appears at once
+            except OSError:  # e.g. created concurrently: fall back to moving file by file
+                out_dir.mkdir(parents=True, exist_ok=True)
+        if tmp.exists():
+            for name in OUTPUT_FILES:
+                os.replace(tmp / name, out_dir / name)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return {name: out_dir / name for name in OUTPUT_FILES}

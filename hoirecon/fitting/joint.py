@@ -1,0 +1,297 @@
+"""Joint human-object fitting: object rotation, translation and scale plus the person's depth.
+
+Unknowns, per hypothesis: object rotation (6D), translation (metres, camera frame), log-scale, and a
+shift of the body along its viewing ray (``body + delta * centroid``, which keeps its projection).
+Losses (all plain torch, batched over hypotheses):
+
+* ``contact``: surface-to-surface attraction per contact pair: trimmed mean of nearest-point
+  distances from the body part to the object part and back (the closest 30% each way), metres;
+* ``sil_cover`` / ``sil_inside``: a 2D Chamfer silhouette: object mask pixels must be near a projected
+  object point, projected points must fall inside the object mask (or on the person, who may occlude),
+  in units of the object box diagonal;
+* ``depth``: ordinal depth: object points that project onto person-only pixels must lie behind the body;
+* ``penetration``: object points inside the body (negative body SDF), metres;
+* ``scale``: Gaussian prior on log-scale; ``upright``: the object's up stays up (upright categories);
+  ``body_shift``: prior on the body's depth change.
+
+Several starting rotations run in one batch; the best after the first phase is refined.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from hoirecon.fitting.geometry import body_sdf_grid, cube_rotations, depth_map, matrix_to_rot6d, rot6d_to_matrix, rot_y
+from hoirecon.types import (
+    BodyFit,
+    CameraIntrinsics,
+    ContactSet,
+    FitResult,
+    ObjectDetection,
+    ObjectFit,
+    ObjectMesh,
+    PersonDetection,
+)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Weights and schedule of the joint fit (recorded in the resolved config)."""
+
+    steps_search: int = 60
+    steps_refine: int = 150
+    lr: float = 0.02
+    yaw_starts: int = 8
+    keep_fraction: float = 0.3  # trimmed-mean fraction of the contact distances
+    w_contact: float = 30.0
+    w_sil_cover: float = 2.0
+    w_sil_inside: float = 2.0
+    w_depth: float = 20.0
+    w_penetration: float = 100.0
+    w_scale: float = 0.5
+    w_upright: float = 1.0
+    w_body_shift: float = 2.0
+    body_shift_sigma: float = 0.1
+    max_contact_points: int = 300
+    max_object_points: int = 800
+    max_mask_points: int = 800
+    mask_resolution: int = 256
+    sdf_spacing: float = 0.02
+    seed: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _subsample(idx: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    return idx if len(idx) <= n else np.sort(rng.choice(idx, n, replace=False))
+
+
+def _trimmed_mean(d: torch.Tensor, frac: float) -> torch.Tensor:
+    """Mean of the smallest ``frac`` of the last dimension."""
+    k = max(1, int(math.ceil(frac * d.shape[-1])))
+    return (-torch.topk(-d, k, dim=-1).values).mean(-1)
+
+
+class _Problem:
+    """Precomputed, device-resident data for one image."""
+
+    def __init__(self, body, mesh, contacts, obj_det, person_det, camera, scale_sigma, upright, cfg, device):
+        rng = np.random.default_rng(cfg.seed)
+        dev = torch.device(device)
+        self.dev, self.cfg, self.upright = dev, cfg, upright
+        self.camera = camera
+        self.scale_sigma = scale_sigma
+        f = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=dev)  # noqa: E731
+        self.X = f(mesh.vertices)  # canonical object vertices
+        self.body_v = f(body.vertices)
+        self.centroid = self.body_v.mean(0)
+        # Contact pairs: subsampled index sets.
+        self.pairs = []
+        for k in range(len(contacts.pairs)):
+            h = _subsample(contacts.human_vertices[contacts.pair_of_human_vertex == k], cfg.max_contact_points, rng)
+            o = _subsample(contacts.object_vertices[contacts.pair_of_object_vertex == k], cfg.max_contact_points, rng)
+            self.pairs.append((torch.as_tensor(h, device=dev), torch.as_tensor(o, device=dev)))
+        self.obj_sub = torch.as_tensor(
+            _subsample(np.arange(len(mesh.vertices)), cfg.max_object_points, rng), device=dev
+        )
+        # Masks at reduced resolution.
+        H, W = obj_det.mask.shape
+        self.mask_scale = min(1.0, cfg.mask_resolution / max(H, W))
+        h, w = max(1, round(H * self.mask_scale)), max(1, round(W * self.mask_scale))
+        self.small = (w, h)
+        om = cv2.resize(obj_det.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        pm = cv2.resize(person_det.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        if not om.any():  # a mask smaller than one reduced pixel: keep its box centre
+            cy, cx = np.argwhere(obj_det.mask).mean(0) * self.mask_scale
+            om[min(h - 1, int(cy)), min(w - 1, int(cx))] = True
+        self.obj_mask_small = om
+        b = obj_det.box
+        self.norm = max(8.0, math.hypot(b.width, b.height)) * self.mask_scale  # object box diagonal, small px
+        allowed = (om | pm).astype(np.uint8)
+        dt = cv2.distanceTransform(1 - allowed, cv2.DIST_L2, 3).astype(np.float32) / self.norm
+        self.dt_allowed = f(dt)
+        ys, xs = np.nonzero(om)
+        pick = _subsample(np.arange(len(xs)), cfg.max_mask_points, rng)
+        self.mask_pts = f(np.stack([xs[pick] + 0.5, ys[pick] + 0.5], 1))
+        self.person_only = f((pm & ~om).astype(np.float32))
+        Ks = camera.K * np.array([[self.mask_scale], [self.mask_scale], [1.0]])
+        self.K_small = Ks
+        bd = depth_map(body.vertices, body.faces, Ks, w, h)
+        self.body_depth = f(np.where(np.isfinite(bd), bd, 0.0))
+        self.body_hit = f(np.isfinite(bd).astype(np.float32))
+        self.sdf = body_sdf_grid(body.vertices, body.faces, spacing=cfg.sdf_spacing, device=dev)
+
+    def project_small(self, P: torch.Tensor) -> torch.Tensor:
+        K = self.K_small
+        z = P[..., 2:3].clamp(min=1e-3)
+        return torch.cat([P[..., 0:1] / z * K[0, 0] + K[0, 2], P[..., 1:2] / z * K[1, 1] + K[1, 2]], -1)
+
+    def _sample(self, img: torch.Tensor, uv: torch.Tensor) -> torch.Tensor:
+        h, w = img.shape
+        g = torch.stack([uv[..., 0] / w * 2 - 1, uv[..., 1] / h * 2 - 1], -1)
+        shp = g.shape[:-1]
+        out = torch.nn.functional.grid_sample(
+            img[None, None], g.reshape(1, 1, -1, 2), mode="bilinear", padding_mode="border", align_corners=False
+        )
+        return out.reshape(shp)
+
+    def losses(self, rot6d, t, log_s, delta) -> dict[str, torch.Tensor]:
+        """Per-hypothesis weighted loss terms, each (N,)."""
+        cfg = self.cfg
+        R = rot6d_to_matrix(rot6d)  # (N,3,3)
+        s = log_s.exp()[:, None, None]
+        shift = delta[:, None] * self.centroid  # (N,3)
+
+        def obj(idx):
+            return s * (self.X[idx] @ R.transpose(1, 2)) + t[:, None]
+
+        terms = {}
+        contact = torch.zeros_like(log_s)
+        for h_idx, o_idx in self.pairs:
+            Hp = self.body_v[h_idx][None] + shift[:, None]
+            Op = obj(o_idx)
+            D = torch.cdist(Hp, Op)
+            contact = contact + _trimmed_mean(D.min(2).values, cfg.keep_fraction)
+            contact = contact + _trimmed_mean(D.min(1).values, cfg.keep_fraction)
+        terms["contact"] = cfg.w_contact * contact / max(1, len(self.pairs))
+
+        P = obj(self.obj_sub)
+        uv = self.project_small(P)
+        cover = torch.cdist(self.mask_pts[None].expand(len(uv), -1, -1), uv).min(2).values / self.norm
+        terms["sil_cover"] = cfg.w_sil_cover * cover.mean(1)
+        w, h = self.small
+        outside = (torch.relu(-uv[..., 0]) + torch.relu(uv[..., 0] - w) + torch.relu(-uv[..., 1])
+                   + torch.relu(uv[..., 1] - h)) / self.norm  # fmt: skip
+        terms["sil_inside"] = cfg.w_sil_inside * (self._sample(self.dt_allowed, uv) + outside).mean(1)
+
+        with torch.no_grad():
+            person_only = self._sample(self.person_only, uv) * self._sample(self.body_hit, uv)
+            bdepth = self._sample(self.body_depth, uv)
+        bz = bdepth + delta[:, None] * self.centroid[2]
+        terms["depth"] = cfg.w_depth * (person_only * torch.relu(bz + 0.01 - P[..., 2])).mean(1)
+
+        sdf = self.sdf(P - shift[:, None])
+        terms["penetration"] = cfg.w_penetration * torch.relu(-sdf).mean(1)
+        terms["scale"] = cfg.w_scale * (log_s / self.scale_sigma) ** 2
+        terms["body_shift"] = cfg.w_body_shift * (delta / cfg.body_shift_sigma) ** 2
+        if self.upright:
+            up = R[:, :, 1]  # canonical +y (down) in the camera frame
+            terms["upright"] = cfg.w_upright * (1 - up[:, 1])
+        return terms
+
+
+def _diagnostics(body, contacts, obj_v, shift, mesh, pb) -> dict[str, float]:
+    """Unweighted numbers for people: contact distance (mean over pairs of the closest body-part to
+    object-part distance, metres), deepest object point inside the body (metres), silhouette IoU."""
+    from scipy.spatial import cKDTree
+
+    dists = []
+    for k in range(len(contacts.pairs)):
+        h = body.vertices[contacts.human_vertices[contacts.pair_of_human_vertex == k]] + shift
+        o = obj_v[contacts.object_vertices[contacts.pair_of_object_vertex == k]]
+        d, _ = cKDTree(o).query(h)
+        dists.append(float(np.sort(d)[: max(1, int(0.3 * len(d)))].mean()))
+    sdf = pb.sdf(torch.as_tensor(obj_v - shift, device=pb.dev)).cpu().numpy()
+    w, h = pb.small
+    uv = pb.project_small(torch.as_tensor(obj_v, device=pb.dev)).cpu().numpy()
+    drawn = np.zeros((h, w), np.uint8)
+    tris = np.round(uv[mesh.faces] * 8).astype(np.int32)  # 3 bits of sub-pixel precision
+    cv2.fillPoly(drawn, list(tris), 1, lineType=cv2.LINE_8, shift=3)
+    om = pb.obj_mask_small
+    inter = float((drawn.astype(bool) & om).sum())
+    union = float((drawn.astype(bool) | om).sum())
+    return {
+        "contact_distance_m": float(np.mean(dists)) if dists else float("nan"),
+        "penetration_max_m": float(max(0.0, -sdf.min())),
+        "silhouette_iou": inter / union if union else 0.0,
+    }
+
+
+def initial_rotations(upright: bool, yaw_starts: int) -> np.ndarray:
+    if upright:
+        return np.stack([rot_y(2 * math.pi * k / yaw_starts) for k in range(yaw_starts)])
+    return cube_rotations()
+
+
+def fit_object(
+    body: BodyFit,
+    mesh: ObjectMesh,
+    contacts: ContactSet,
+    obj_det: ObjectDetection,
+    person_det: PersonDetection,
+    camera: CameraIntrinsics,
+    *,
+    scale_sigma: float = 0.15,
+    upright: bool = True,
+    config: FitConfig = FitConfig(),
+    device: str | torch.device = "cpu",
+) -> FitResult:
+    """Fit the object (and the person's depth) jointly; see the module docstring."""
+    torch.manual_seed(config.seed)
+    pb = _Problem(body, mesh, contacts, obj_det, person_det, camera, scale_sigma, upright, config, device)
+    dev = pb.dev
+    Rs = torch.as_tensor(initial_rotations(upright, config.yaw_starts), dtype=torch.float32, device=dev)
+    N = len(Rs)
+    # Start: each rotation placed so that the object's contact points sit on the body's contact points.
+    h_all = torch.cat([h for h, _ in pb.pairs])
+    o_all = torch.cat([o for _, o in pb.pairs])
+    target = pb.body_v[h_all].mean(0)
+    t0 = target - pb.X[o_all].mean(0) @ Rs.transpose(1, 2)
+    rot6d = matrix_to_rot6d(Rs).clone().requires_grad_(True)
+    t = t0.clone().requires_grad_(True)
+    log_s = torch.zeros(N, device=dev, requires_grad=True)
+    delta = torch.zeros(N, device=dev, requires_grad=True)
+
+    def run(params, steps):
+        opt = torch.optim.Adam(params, lr=config.lr)
+        for _ in range(steps):
+            opt.zero_grad()
+            total = sum(pb.losses(rot6d, t, log_s, delta).values())
+            total.sum().backward()
+            opt.step()
+
+    run([rot6d, t, log_s, delta], config.steps_search)
+    with torch.no_grad():
+        totals = sum(pb.losses(rot6d, t, log_s, delta).values())
+        best = int(torch.argmin(totals))
+    rot6d = rot6d.detach()[best : best + 1].clone().requires_grad_(True)
+    t = t.detach()[best : best + 1].clone().requires_grad_(True)
+    log_s = log_s.detach()[best : best + 1].clone().requires_grad_(True)
+    delta = delta.detach()[best : best + 1].clone().requires_grad_(True)
+    run([rot6d, t, log_s, delta], config.steps_refine)
+
+    with torch.no_grad():
+        terms = pb.losses(rot6d, t, log_s, delta)
+        R = rot6d_to_matrix(rot6d)[0]
+        s = float(log_s.exp()[0])
+        shift = (delta[0] * pb.centroid).cpu().numpy().astype(np.float32)
+        verts = (s * pb.X @ R.T + t[0]).cpu().numpy().astype(np.float32)
+    losses = {k: float(v[0]) for k, v in terms.items()}
+    losses["total"] = float(sum(losses.values()))
+    losses["start_index"] = best
+    losses.update(_diagnostics(body, contacts, verts, shift, mesh, pb))
+    body_moved = BodyFit(
+        model_name=body.model_name,
+        vertices=(body.vertices + shift).astype(np.float32),
+        faces=body.faces,
+        keypoints3d=(body.keypoints3d + shift).astype(np.float32),
+        keypoint_names=body.keypoint_names,
+        part_of_vertex=body.part_of_vertex,
+        part_names=body.part_names,
+        params={**body.params, "transl": (np.asarray(body.params.get("transl", [0, 0, 0])) + shift).round(6).tolist()},
+        reprojection_error_px=body.reprojection_error_px,
+    )
+    fit = ObjectFit(
+        mesh=mesh,
+        rotation=R.cpu().numpy().astype(np.float32),
+        translation=t[0].detach().cpu().numpy().astype(np.float32),
+        scale=s,
+        vertices=verts,
+    )
+    return FitResult(body=body_moved, object=fit, losses=losses, body_translation=shift)

@@ -1,0 +1,148 @@
+"""Chains the stages: image -> detections -> body -> object mesh -> contacts -> joint fit.
+
+``Pipeline`` keeps the loaded models (the body model) so that a batch loads them once.
+Every stage is timed; the seconds go to ``Reconstruction.timings``.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from hoirecon.body.fit import BodyFitConfig, fit_body
+from hoirecon.contact.priors import ContactConfig, category_prior, infer_contacts
+from hoirecon.errors import InputError
+from hoirecon.fitting.joint import FitConfig, fit_object
+from hoirecon.types import Box, Detections, Reconstruction
+
+
+@dataclass(frozen=True)
+class ReconstructOptions:
+    """What the user asked for one image. ``object_box``: "x0,y0,x1,y1" or a list; None -> sidecar."""
+
+    object_label: str | None = None
+    object_box: str | list[float] | None = None
+    object_mask: Path | None = None
+    mesh: Path | None = None
+    focal_px: float | None = None
+    fov_deg: float | None = None
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Settings that hold for a whole run (written to ``config.json``)."""
+
+    device: str = "cpu"
+    body_model: str = "anny"
+    body_fit: BodyFitConfig = field(default_factory=BodyFitConfig)
+    contact: ContactConfig = field(default_factory=ContactConfig)
+    fit: FitConfig = field(default_factory=FitConfig)
+
+
+StageCallback = Callable[[str], None]
+
+
+class Pipeline:
+    """Reconstruct images one after another with the same loaded models."""
+
+    def __init__(self, config: PipelineConfig = PipelineConfig()) -> None:
+        self.config = config
+        self._body_model = None
+
+    @property
+    def body_model(self):
+        if self._body_model is None:
+            if self.config.body_model != "anny":
+                raise InputError(f"unknown body model '{self.config.body_model}'; available: anny")
+            from hoirecon.body.anny_model import AnnyBody
+
+            self._body_model = AnnyBody(device=self.config.device)
+        return self._body_model
+
+    def run(self, image_path: str | Path, options: ReconstructOptions = ReconstructOptions(),
+            on_stage: StageCallback | None = None) -> Reconstruction:
+        """Run every stage on one image (nothing is written; see ``hoirecon.export.write_outputs``)."""
+        from hoirecon import io, objects
+        from hoirecon.perception import detect_person, segment_object
+
+        timings: dict[str, float] = {}
+
+        @contextmanager
+        def stage(name: str) -> Iterator[None]:
+            if on_stage:
+                on_stage(name)
+            t0 = time.perf_counter()
+            yield
+            timings[name] = round(time.perf_counter() - t0, 4)
+
+        image_path = Path(image_path)
+        with stage("load"):
+            sidecar = io.read_sidecar(image_path)
+            focal = options.focal_px if options.focal_px is not None else (sidecar.focal_px if sidecar else None)
+            kwargs: dict[str, Any] = {"focal_px": focal}
+            if options.fov_deg is not None:
+                kwargs["fov_deg"] = options.fov_deg
+            image = io.load_image(image_path, **kwargs)
+            label = options.object_label or (sidecar.object if sidecar else None)
+            if not label:
+                raise InputError(f"{image_path}: no object label; pass --object LABEL or put \"object\" in the sidecar JSON")
+            category = objects.resolve_label(label)
+            raw_box = options.object_box if options.object_box is not None else (sidecar.object_box if sidecar else None)
+            what = "--object-box" if options.object_box is not None else f"{image_path}: sidecar object_box"
+            if raw_box is None and options.object_mask is None:
+                raise InputError(
+                    f"{image_path}: no object box; pass --object-box x0,y0,x1,y1, --object-mask PNG, "
+                    f"or write a sidecar {image_path.name}.json with \"object_box\""
+                )
+            mask = io.load_mask(options.object_mask, image.width, image.height) if options.object_mask else None
+            if raw_box is not None:
+                box = io.parse_box(raw_box, image.width, image.height, what=what)
+            else:
+                ys, xs = np.nonzero(mask)
+                box = Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+            person_box = None
+            if sidecar and sidecar.person_box is not None:
+                person_box = io.parse_box(sidecar.person_box, image.width, image.height, what=f"{image_path}: sidecar person_box")
+
+        with stage("perception"):
+            person = detect_person(image, person_box=person_box)
+            obj_det = segment_object(image, box, label, mask=mask, person_mask=person.mask)
+        with stage("body"):
+            body = fit_body(self.body_model, person, image.camera, self.config.body_fit)
+        with stage("object_mesh"):
+            mesh = objects.load_user_mesh(options.mesh, category) if options.mesh else objects.build_mesh(category)
+            _, scale_sigma = objects.size_prior(category)
+        with stage("contacts"):
+            diag = float(np.hypot(person.box.width, person.box.height))
+            contacts = infer_contacts(body, mesh, obj_det, image.camera, diag, self.config.contact)
+        with stage("fitting"):
+            upright = category_prior(category).get("init", "upright") == "upright"
+            fit = fit_object(
+                body, mesh, contacts, obj_det, person, image.camera,
+                scale_sigma=scale_sigma, upright=upright, config=self.config.fit, device=self.config.device,
+            )  # fmt: skip
+        resolved = {
+            "image": str(image_path),
+            "object_label": label,
+            "object_category": category,
+            "object_box": box.as_list(),
+            "object_mask": str(options.object_mask) if options.object_mask else None,
+            "mesh": str(options.mesh) if options.mesh else None,
+            "camera": {"focal_px": image.camera.fx, "source": image.camera.source,
+                       "fov_deg": options.fov_deg if options.fov_deg is not None else io.DEFAULT_FOV_DEG},
+            "sidecar": str(sidecar.path) if sidecar else None,
+            **asdict(self.config),
+        }  # fmt: skip
+        return Reconstruction(
+            image=image,
+            detections=Detections(person=person, object=obj_det),
+            fit=fit,
+            contacts=contacts,
+            config=resolved,
+            timings=timings,
+        )
