@@ -87,7 +87,7 @@ class _Problem:
         self.dev, self.cfg, self.upright = dev, cfg, upright
         self.camera = camera
         self.scale_sigma = scale_sigma
-        f = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=dev)  # noqa: E731
+        f = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32, device=dev)  # noqa: E731
         self.X = f(mesh.vertices)  # canonical object vertices
         self.body_v = f(body.vertices)
         self.centroid = self.body_v.mean(0)
@@ -188,7 +188,8 @@ class _Problem:
 
 def _diagnostics(body, contacts, obj_v, shift, mesh, pb) -> dict[str, float]:
     """Unweighted numbers for people: contact distance (mean over pairs of the closest body-part to
-    object-part distance, metres), deepest object point inside the body (metres), silhouette IoU."""
+    object-part distance, metres), deepest object point inside the body (metres), silhouette IoU of the
+    object's projection (less what the person hides) against the object mask."""
     from scipy.spatial import cKDTree
 
     dists = []
@@ -204,8 +205,9 @@ def _diagnostics(body, contacts, obj_v, shift, mesh, pb) -> dict[str, float]:
     tris = np.round(uv[mesh.faces] * 8).astype(np.int32)  # 3 bits of sub-pixel precision
     cv2.fillPoly(drawn, list(tris), 1, lineType=cv2.LINE_8, shift=3)
     om = pb.obj_mask_small
-    inter = float((drawn.astype(bool) & om).sum())
-    union = float((drawn.astype(bool) | om).sum())
+    seen = drawn.astype(bool) & ~(pb.person_only.cpu().numpy() > 0)  # the person may hide the object
+    inter = float((seen & om).sum())
+    union = float((seen | om).sum())
     return {
         "contact_distance_m": float(np.mean(dists)) if dists else float("nan"),
         "penetration_max_m": float(max(0.0, -sdf.min())),

@@ -1,0 +1,36 @@
+"""Shared fixtures. The Anny body model is built once per test session in the hoirecon cache
+(``$HOIRECON_HOME`` or ``~/.cache/hoirecon``); its first build takes about a minute."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def anny_body():
+    from hoirecon.body.anny_model import AnnyBody
+
+    return AnnyBody()
+
+
+@pytest.fixture(scope="session")
+def camera():
+    from hoirecon.types import CameraIntrinsics
+
+    return CameraIntrinsics(fx=600.0, fy=600.0, cx=320.0, cy=320.0, width=640, height=640)
+
+
+@pytest.fixture(scope="session")
+def rest_body(anny_body):
+    """Anny in rest pose facing the camera, 3 m away."""
+    import torch
+
+    from hoirecon.bench.synthetic import posed_body
+
+    return posed_body(anny_body, torch.zeros(len(anny_body.pose_joints), 3), np.eye(3), np.array([0.0, 0.0, 3.0]))

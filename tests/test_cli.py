@@ -1,0 +1,133 @@
+"""The CLI through typer's CliRunner: help, version, the example end to end, and the error paths."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image
+from typer.testing import CliRunner
+
+from hoirecon.cli.main import app
+
+from .conftest import EXAMPLES
+
+runner = CliRunner()
+
+
+def test_help_shows_examples_and_version():
+    res = runner.invoke(app, ["reconstruct", "--help"])
+    assert res.exit_code == 0
+    assert "Examples:" in res.output and "hoirecon reconstruct photo.jpg --object chair" in res.output
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.output.startswith("hoirecon 0.")
+
+
+def test_objects_and_doctor_commands():
+    res = runner.invoke(app, ["objects"])
+    assert res.exit_code == 0 and "tennis_racket" in res.output and "camera_tripod" in res.output
+    res = runner.invoke(app, ["doctor"])
+    assert res.exit_code == 0 and "mediapipe" in res.output and "torch" in res.output
+
+
+@pytest.fixture(scope="module")
+def camera_result(tmp_path_factory, anny_body):
+    """The example photo end to end through the CLI (sidecar box), once for the module."""
+    work = tmp_path_factory.mktemp("cli")
+    for name in ("camera.png", "camera.png.json"):
+        shutil.copy(EXAMPLES / name, work / name)
+    out = work / "out"
+    res = runner.invoke(app, ["reconstruct", str(work / "camera.png"), "--out", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_example_end_to_end_writes_every_output(camera_result):
+    names = {p.name for p in camera_result.iterdir()}
+    assert names == {"scene.glb", "scene.obj", "human.obj", "object.obj", "params.json", "overlay.png", "config.json"}
+    params = json.loads((camera_result / "params.json").read_text())
+    assert params["object"]["category"] == "camera_tripod"
+    assert params["camera"]["source"] == "default_fov"
+    assert set(params["timings_s"]) >= {"perception", "body", "contacts", "fitting"}
+    assert params["contacts"]["human_vertices"] and params["contacts"]["object_vertices"]
+    assert params["losses"]["contact_distance_m"] < 0.05
+
+
+def test_example_glb_has_two_named_metric_upright_meshes(camera_result):
+    scene = trimesh.load(camera_result / "scene.glb", process=False)
+    assert set(scene.geometry) == {"human", "object_camera_tripod"}
+    human = scene.geometry["human"]
+    height = human.vertices[:, 1].max() - human.vertices[:, 1].min()
+    assert 1.2 < height < 2.1  # the man bends over the camera: his Y extent is a little under his height
+    ext = human.vertices.max(0) - human.vertices.min(0)
+    assert np.argmax(ext) == 1, "the body's longest axis is +Y (upright in Blender)"
+    head = human.vertices[:, 1].argmax()
+    assert human.vertices[head, 1] > np.median(human.vertices[:, 1])
+    obj = scene.geometry["object_camera_tripod"]
+    assert 1.1 < (obj.vertices.max(0) - obj.vertices.min(0)).max() < 2.0
+
+
+def test_example_overlay_covers_person_and_object(camera_result):
+    overlay = np.asarray(Image.open(camera_result / "overlay.png").convert("RGB")).astype(int)
+    photo = np.asarray(Image.open(EXAMPLES / "camera.png").convert("RGB")).astype(int)
+    changed = np.abs(overlay - photo).sum(-1) > 30
+    box = json.loads((EXAMPLES / "camera.png.json").read_text())["object_box"]
+    x0, y0, x1, y1 = box
+    assert changed[y0:y1, x0:x1].mean() > 0.05, "object drawn in its box"
+    assert changed[150:450, 20:200].mean() > 0.3, "person drawn where the man is"
+    assert changed[0:60, 380:512].mean() < 0.01, "sky untouched"
+
+
+def _run_fails(args, tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["reconstruct", *map(str, args), "--out", str(out), "--quiet"])
+    assert res.exit_code == 2, res.output
+    lines = [line for line in res.output.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), res.output
+    assert not out.exists(), "no partial output"
+    return lines[0]
+
+
+def test_error_unreadable_image(tmp_path):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not a jpeg at all")
+    msg = _run_fails([bad, "--object", "chair", "--object-box", "1,1,20,20"], tmp_path)
+    assert "broken.jpg" in msg
+
+
+def test_error_no_person(tmp_path):
+    img = tmp_path / "empty.png"
+    Image.fromarray(np.full((256, 256, 3), 127, np.uint8)).save(img)
+    msg = _run_fails([img, "--object", "chair", "--object-box", "10,10,100,100"], tmp_path)
+    assert "no person" in msg and "empty.png" in msg
+
+
+def test_error_unknown_label(tmp_path):
+    shutil.copy(EXAMPLES / "camera.png", tmp_path / "c.png")
+    msg = _run_fails([tmp_path / "c.png", "--object", "giraffe", "--object-box", "228,135,410,512"], tmp_path)
+    assert "giraffe" in msg and "chair" in msg
+
+
+@pytest.mark.parametrize("box", ["1,2,3", "300,10,200,50", "600,600,700,700", "a,b,c,d"])
+def test_error_bad_box(tmp_path, box):
+    shutil.copy(EXAMPLES / "camera.png", tmp_path / "c.png")
+    msg = _run_fails([tmp_path / "c.png", "--object", "tripod", "--object-box", box], tmp_path)
+    assert "--object-box" in msg
+
+
+def test_error_missing_box_names_the_sidecar(tmp_path):
+    shutil.copy(EXAMPLES / "camera.png", tmp_path / "c.png")
+    msg = _run_fails([tmp_path / "c.png", "--object", "tripod"], tmp_path)
+    assert "c.png.json" in msg
+
+
+def test_debug_env_gives_the_traceback(tmp_path, monkeypatch):
+    from hoirecon.errors import InputError
+
+    monkeypatch.setenv("HOIRECON_DEBUG", "1")
+    res = runner.invoke(app, ["reconstruct", str(tmp_path / "missing.jpg"), "--object", "chair", "--object-box", "1,1,9,9"])
+    assert isinstance(res.exception, InputError)

@@ -1,0 +1,64 @@
+"""Contact stage: priors from the data file, selection rules, narrowing by image evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hoirecon.contact.priors import ContactConfig, contact_priors, infer_contacts, select_pairs
+from hoirecon.errors import InputError
+from hoirecon.objects import build_mesh, categories
+
+
+def test_every_library_category_has_a_prior_naming_real_parts():
+    from hoirecon.body.model import part_names
+
+    priors = contact_priors()
+    body_parts = set(part_names())
+    for cat, entry in categories().items():
+        assert cat in priors, f"no contact prior for {cat}"
+        assert priors[cat]["init"] in {"upright", "any"}
+        for pair in priors[cat]["pairs"]:
+            assert pair["body"] in body_parts, (cat, pair)
+            assert pair["object"] in entry["parts"], (cat, pair)
+
+
+def test_selection_rules():
+    prior = {"pairs": [
+        {"body": "right_hand", "object": "grip", "alt": "hand"},
+        {"body": "left_hand", "object": "grip", "alt": "hand"},
+        {"body": "left_foot", "object": "deck", "optional": True},
+        {"body": "buttocks", "object": "seat"},
+    ]}  # fmt: skip
+    cfg = ContactConfig()
+    kept = select_pairs(prior, {"right_hand": 0.1, "left_hand": 0.6, "left_foot": 0.0}, cfg)
+    bodies = [p["body"] for p in kept]
+    assert "left_hand" in bodies and "right_hand" not in bodies  # best-supported alternative only
+    assert "left_foot" not in bodies  # optional without evidence
+    assert "buttocks" in bodies  # required, occluded parts are kept
+    both = select_pairs(prior, {"right_hand": 0.5, "left_hand": 0.6, "left_foot": 0.3}, cfg)
+    assert {"left_hand", "right_hand", "left_foot"} <= {p["body"] for p in both}
+
+
+def test_contacts_follow_the_hand_that_touches_the_object(rest_body, camera):
+    from hoirecon.bench.synthetic import make_scene
+
+    mesh = build_mesh("tennis_racket")
+    scene = make_scene(rest_body, mesh, np.eye(3), ("left_hand", "grip"), camera)
+    diag = float(np.hypot(scene.person.box.width, scene.person.box.height))
+    contacts = infer_contacts(rest_body, mesh, scene.object, camera, diag)
+    assert contacts.pairs == (("left_hand", "grip"),)
+    left = rest_body.part_names.index("left_hand")
+    assert np.all(rest_body.part_of_vertex[contacts.human_vertices] == left)
+    grip = mesh.part_vertices("grip")
+    assert set(contacts.object_vertices) == set(grip)
+    # The true contact vertices of the hand are mostly among the predicted ones.
+    true_h = set(scene.contacts.human_vertices)
+    assert len(true_h & set(contacts.human_vertices)) >= 0.5 * len(true_h)
+
+
+def test_unknown_category_prior_is_an_input_error():
+    from hoirecon.contact.priors import category_prior
+
+    with pytest.raises(InputError, match="no contact prior"):
+        category_prior("giraffe")
