@@ -44,8 +44,8 @@ _SEGMENTS = (
 class BodyFitConfig:
     """Optimisation settings (recorded in the resolved config)."""
 
-    steps_global: int = 60
-    steps_full: int = 160
+    steps_global: int = 40
+    steps_full: int = 120
     lr: float = 0.03
     w_reproj: float = 1.0
     w_dir3d: float = 0.05

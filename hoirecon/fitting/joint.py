@@ -58,8 +58,8 @@ class FitConfig:
     w_body_shift: float = 2.0
     body_shift_sigma: float = 0.1
     max_contact_points: int = 300
-    max_object_points: int = 800
-    max_mask_points: int = 800
+    max_object_points: int = 600
+    max_mask_points: int = 600
     mask_resolution: int = 256
     sdf_spacing: float = 0.02
     seed: int = 0
