@@ -47,6 +47,7 @@ class FitConfig:
     steps_refine: int = 150
     lr: float = 0.02
     yaw_starts: int = 8
+    refine_top: int = 3  # hypotheses refined after the search; the best after refinement wins
     keep_fraction: float = 0.3  # trimmed-mean fraction of the contact distances
     w_contact: float = 30.0
     w_sil_cover: float = 2.0
@@ -58,8 +59,8 @@ class FitConfig:
     w_body_shift: float = 2.0
     body_shift_sigma: float = 0.1
     max_contact_points: int = 300
-    max_object_points: int = 600
-    max_mask_points: int = 600
+    max_object_points: int = 800
+    max_mask_points: int = 800
     mask_resolution: int = 256
     sdf_spacing: float = 0.02
     seed: int = 0
@@ -97,9 +98,9 @@ class _Problem:
             h = _subsample(contacts.human_vertices[contacts.pair_of_human_vertex == k], cfg.max_contact_points, rng)
             o = _subsample(contacts.object_vertices[contacts.pair_of_object_vertex == k], cfg.max_contact_points, rng)
             self.pairs.append((torch.as_tensor(h, device=dev), torch.as_tensor(o, device=dev)))
-        self.obj_sub = torch.as_tensor(
-            _subsample(np.arange(len(mesh.vertices)), cfg.max_object_points, rng), device=dev
-        )
+        # Silhouette/depth/penetration points: a vertex subset (library meshes are densest at edges
+        # and contact surfaces, which suits the silhouette better than uniform surface samples).
+        self.surface = self.X[torch.as_tensor(_subsample(np.arange(len(mesh.vertices)), cfg.max_object_points, rng), device=dev)]
         # Masks at reduced resolution.
         H, W = obj_det.mask.shape
         self.mask_scale = min(1.0, cfg.mask_resolution / max(H, W))
@@ -148,20 +149,20 @@ class _Problem:
         s = log_s.exp()[:, None, None]
         shift = delta[:, None] * self.centroid  # (N,3)
 
-        def obj(idx):
-            return s * (self.X[idx] @ R.transpose(1, 2)) + t[:, None]
+        def obj(points):
+            return s * (points @ R.transpose(1, 2)) + t[:, None]
 
         terms = {}
         contact = torch.zeros_like(log_s)
         for h_idx, o_idx in self.pairs:
             Hp = self.body_v[h_idx][None] + shift[:, None]
-            Op = obj(o_idx)
+            Op = obj(self.X[o_idx])
             D = torch.cdist(Hp, Op)
             contact = contact + _trimmed_mean(D.min(2).values, cfg.keep_fraction)
             contact = contact + _trimmed_mean(D.min(1).values, cfg.keep_fraction)
         terms["contact"] = cfg.w_contact * contact / max(1, len(self.pairs))
 
-        P = obj(self.obj_sub)
+        P = obj(self.surface)
         uv = self.project_small(P)
         cover = torch.cdist(self.mask_pts[None].expand(len(uv), -1, -1), uv).min(2).values / self.norm
         terms["sil_cover"] = cfg.w_sil_cover * cover.mean(1)
@@ -261,12 +262,13 @@ def fit_object(
     run([rot6d, t, log_s, delta], config.steps_search)
     with torch.no_grad():
         totals = sum(pb.losses(rot6d, t, log_s, delta).values())
-        best = int(torch.argmin(totals))
-    rot6d = rot6d.detach()[best : best + 1].clone().requires_grad_(True)
-    t = t.detach()[best : best + 1].clone().requires_grad_(True)
-    log_s = log_s.detach()[best : best + 1].clone().requires_grad_(True)
-    delta = delta.detach()[best : best + 1].clone().requires_grad_(True)
+        top = torch.argsort(totals)[: config.refine_top]
+    rot6d, t, log_s, delta = (p.detach()[top].clone().requires_grad_(True) for p in (rot6d, t, log_s, delta))
     run([rot6d, t, log_s, delta], config.steps_refine)
+    with torch.no_grad():
+        k = int(torch.argmin(sum(pb.losses(rot6d, t, log_s, delta).values())))
+        best = int(top[k])
+    rot6d, t, log_s, delta = (p.detach()[k : k + 1] for p in (rot6d, t, log_s, delta))
 
     with torch.no_grad():
         terms = pb.losses(rot6d, t, log_s, delta)
