@@ -38,7 +38,9 @@ class PipelineConfig:
     """Settings that hold for a whole run (written to ``config.json``)."""
 
     device: str = "cpu"
-    body_model: str = "anny"
+    body_model: str = "anny"  # "anny" or "smplx"
+    gender: str = "neutral"  # SMPL-X only
+    smplx_dir: str | None = None  # SMPL-X only; else $HOIRECON_SMPLX_DIR, else <cache>/body_models/smplx
     body_fit: BodyFitConfig = field(default_factory=BodyFitConfig)
     contact: ContactConfig = field(default_factory=ContactConfig)
     fit: FitConfig = field(default_factory=FitConfig)
@@ -57,11 +59,10 @@ class Pipeline:
     @property
     def body_model(self):
         if self._body_model is None:
-            if self.config.body_model != "anny":
-                raise InputError(f"unknown body model '{self.config.body_model}'; available: anny")
-            from hoirecon.body.anny_model import AnnyBody
+            from hoirecon.body import load_body_model
 
-            self._body_model = AnnyBody(device=self.config.device)
+            c = self.config
+            self._body_model = load_body_model(c.body_model, device=c.device, gender=c.gender, smplx_dir=c.smplx_dir)
         return self._body_model
 
     def run(self, image_path: str | Path, options: ReconstructOptions = ReconstructOptions(),

@@ -34,3 +34,20 @@ def rest_body(anny_body):
     from hoirecon.bench.synthetic import posed_body
 
     return posed_body(anny_body, torch.zeros(len(anny_body.pose_joints), 3), np.eye(3), np.array([0.0, 0.0, 3.0]))
+
+
+@pytest.fixture(scope="session")
+def smplx_dir(tmp_path_factory):
+    """A folder laid out like a real SMPL-X download (smplx/SMPLX_<GENDER>.npz) with synthetic files."""
+    from hoirecon.bench.smplx_synthetic import write_synthetic_smplx
+
+    root = tmp_path_factory.mktemp("smplx_models")
+    write_synthetic_smplx(root, genders=("NEUTRAL", "MALE", "FEMALE"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def smplx_body(smplx_dir):
+    from hoirecon.body import load_body_model
+
+    return load_body_model("smplx", smplx_dir=smplx_dir)

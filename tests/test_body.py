@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from hoirecon.body.fit import MEDIAPIPE_INDEX, fit_body
+from hoirecon.bench.synthetic import synthetic_person
+from hoirecon.body.fit import fit_body
 from hoirecon.body.model import KEYPOINT_NAMES, segment_parts
-from hoirecon.types import Box, CameraIntrinsics, PersonDetection
+from hoirecon.types import CameraIntrinsics
 
 
 def test_canonical_frame_is_camera_aligned(anny_body):
@@ -47,26 +48,6 @@ def test_segment_parts_on_a_hand_made_skeleton():
     assert [names[p] for p in parts] == ["chest", "back", "left_hand", "back"]
 
 
-def _synthetic_person(anny_body, pose, R, t, cam):
-    out = anny_body.forward(pose[None], anny_body.default_shape()[None])
-    kp = out.keypoints[0].numpy() @ R.T + t
-    px = cam.project(kp.astype(np.float64)).astype(np.float32)
-    mp = np.zeros((33, 2), np.float32)
-    vis = np.zeros(33, np.float32)
-    world = np.zeros((33, 3), np.float32)
-    hip = 0.5 * (kp[11] + kp[12])
-    for k, name in enumerate(KEYPOINT_NAMES):
-        i = MEDIAPIPE_INDEX[name]
-        if i is not None:
-            mp[i], vis[i], world[i] = px[k], 1.0, kp[k] - hip
-    lo, hi = mp[vis > 0].min(0), mp[vis > 0].max(0)
-    person = PersonDetection(
-        box=Box(*lo, *hi), mask=np.zeros((cam.height, cam.width), bool), keypoints=mp, visibility=vis,
-        world_keypoints=world, backend="synthetic",
-    )  # fmt: skip
-    return person, kp
-
-
 @pytest.mark.parametrize("seed", [0, 1])
 def test_fit_recovers_keypoints_from_known_parameters(anny_body, seed):
     from scipy.spatial.transform import Rotation
@@ -76,7 +57,7 @@ def test_fit_recovers_keypoints_from_known_parameters(anny_body, seed):
     pose = 0.25 * torch.randn(len(anny_body.pose_joints), 3, generator=g)
     R = Rotation.from_rotvec([0.1, 0.6 * (seed - 0.5), 0.05]).as_matrix().astype(np.float32)
     t = np.array([0.1, 0.2, 3.0], np.float32)
-    person, kp_true = _synthetic_person(anny_body, pose, R, t, cam)
+    person, kp_true = synthetic_person(anny_body, pose, R, t, cam)
     fit = fit_body(anny_body, person, cam)
     assert fit.reprojection_error_px < 2.0
     err3d = np.linalg.norm(fit.keypoints3d - kp_true, axis=1).mean()
@@ -87,7 +68,7 @@ def test_fit_recovers_keypoints_from_known_parameters(anny_body, seed):
 
 def test_fit_without_world_landmarks_still_fits_2d(anny_body):
     cam = CameraIntrinsics(fx=800, fy=800, cx=320, cy=240, width=640, height=480)
-    person, _ = _synthetic_person(anny_body, torch.zeros(len(anny_body.pose_joints), 3), np.eye(3, dtype=np.float32),
+    person, _ = synthetic_person(anny_body, torch.zeros(len(anny_body.pose_joints), 3), np.eye(3, dtype=np.float32),
                                   np.array([0, 0.1, 3.5], np.float32), cam)  # fmt: skip
     from dataclasses import replace
 

@@ -123,3 +123,30 @@ def posed_body(model, pose: torch.Tensor, rotation: np.ndarray, translation: np.
         model_name=model.name, vertices=v.astype(np.float32), faces=model.faces, keypoints3d=k.astype(np.float32),
         keypoint_names=KEYPOINT_NAMES, part_of_vertex=parts, part_names=names, params={},
     )  # fmt: skip
+
+
+def synthetic_person(model, pose: torch.Tensor, rotation: np.ndarray, translation: np.ndarray,
+                     camera: CameraIntrinsics) -> tuple[PersonDetection, np.ndarray]:  # fmt: skip
+    """MediaPipe-format landmarks (33 points, pixels; world landmarks hip-centred) generated from a body
+    model at known parameters. Returns the detection and the true (K, 3) camera-frame keypoints."""
+    from hoirecon.body.fit import MEDIAPIPE_INDEX
+    from hoirecon.body.model import KEYPOINT_NAMES
+
+    with torch.no_grad():
+        out = model.forward(pose[None].to(model.device), model.default_shape()[None])
+    kp = out.keypoints[0].cpu().numpy() @ rotation.T + translation
+    px = camera.project(kp.astype(np.float64)).astype(np.float32)
+    mp = np.zeros((33, 2), np.float32)
+    vis = np.zeros(33, np.float32)
+    world = np.zeros((33, 3), np.float32)
+    hip = 0.5 * (kp[KEYPOINT_NAMES.index("left_hip")] + kp[KEYPOINT_NAMES.index("right_hip")])
+    for k, name in enumerate(KEYPOINT_NAMES):
+        i = MEDIAPIPE_INDEX[name]
+        if i is not None:
+            mp[i], vis[i], world[i] = px[k], 1.0, kp[k] - hip
+    lo, hi = mp[vis > 0].min(0), mp[vis > 0].max(0)
+    person = PersonDetection(
+        box=Box(*map(float, lo), *map(float, hi)), mask=np.zeros((camera.height, camera.width), bool), keypoints=mp,
+        visibility=vis, world_keypoints=world, backend="synthetic",
+    )  # fmt: skip
+    return person, kp.astype(np.float32)

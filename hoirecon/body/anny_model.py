@@ -118,14 +118,30 @@ class AnnyBody:
             self._parts = segment_parts("anny", self._bone_labels, dense, verts, kps)
         return self._parts
 
-    def export_params(self, pose: torch.Tensor, shape: torch.Tensor) -> dict[str, Any]:
+    def export_params(self, pose: torch.Tensor, shape: torch.Tensor, orient: np.ndarray, transl: np.ndarray) -> dict[str, Any]:
         """Anny's own parameters: per-bone axis-angle (relative to rest, Anny's 'local-ref'
-        parameterisation) and the phenotype values."""
-        pose = pose.detach().reshape(len(ANNY_POSE_JOINTS), 3).cpu().numpy()
-        phen = self.phenotypes(shape.detach().reshape(1, -1))[0].cpu().numpy()
+        parameterisation), the phenotype values, and the placement in the camera frame:
+        ``x_cam = R(global_orient) @ anny_to_canonical @ x_anny + transl``."""
+        pose = pose.detach().reshape(len(ANNY_POSE_JOINTS), 3).cpu().numpy().astype(np.float64)
+        phen = self.phenotypes(shape.detach().reshape(1, -1))[0].cpu().numpy().astype(np.float64)
         return {
+            "convention": "anny",
             "pose_parameterization": "local-ref",
-            "bone_axis_angle": {j: pose[i].round(6).tolist() for i, j in enumerate(ANNY_POSE_JOINTS)},
-            "phenotypes": {k: round(float(v), 6) for k, v in zip(self.phenotype_labels, phen)},
+            "bone_axis_angle": {j: pose[i].round(9).tolist() for i, j in enumerate(ANNY_POSE_JOINTS)},
+            "phenotypes": {k: round(float(v), 9) for k, v in zip(self.phenotype_labels, phen)},
             "anny_to_canonical": _ANNY_TO_CANON.tolist(),
+            "global_orient": np.asarray(orient, np.float64).round(9).tolist(),
+            "transl": np.asarray(transl, np.float64).round(9).tolist(),
         }
+
+    def rebuild_vertices(self, params: dict[str, Any]) -> np.ndarray:
+        """(V, 3) camera-frame vertices from exported ``params`` (the inverse of ``export_params``)."""
+        import roma
+
+        pose = torch.tensor([params["bone_axis_angle"][j] for j in ANNY_POSE_JOINTS], dtype=torch.float32)
+        phen = torch.tensor([params["phenotypes"][k] for k in self.phenotype_labels], dtype=torch.float32)
+        with torch.no_grad():
+            out = self.forward(pose[None].to(self.device), (phen - 0.5)[None].to(self.device))
+            R = roma.rotvec_to_rotmat(torch.tensor(params["global_orient"], dtype=torch.float32, device=self.device))
+            v = out.vertices[0] @ R.T + torch.tensor(params["transl"], dtype=torch.float32, device=self.device)
+        return v.cpu().numpy()

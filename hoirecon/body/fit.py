@@ -51,6 +51,8 @@ class BodyFitConfig:
     w_dir3d: float = 0.05
     w_pose: float = 2e-3
     w_shape: float = 1e-2
+    w_angle: float = 1e-2
+    w_limb: float = 10.0
     robust_sigma: float = 0.05  # in units of the person box's diagonal
 
 
@@ -116,6 +118,24 @@ def _initial_rotation(person: PersonDetection) -> np.ndarray:
     if np.linalg.norm(left) < 1e-6:
         left = np.array([1.0, 0.0, 0.0])
     return _rotation_from_torso(left.astype(np.float64), up.astype(np.float64))
+
+
+_IDX = {n: i for i, n in enumerate(KEYPOINT_NAMES)}
+
+
+def limb_penetration(kp: torch.Tensor, torso_radius: float = 0.1, leg_gap: float = 0.08) -> torch.Tensor:
+    """Self-penetration guard on keypoints (K, 3), metres: elbows and wrists must stay outside a capsule
+    around the torso axis, and the knees/ankles of the two legs must not pass through each other.
+    Returns (2,) penalties (arms, legs)."""
+    hip = 0.5 * (kp[_IDX["left_hip"]] + kp[_IDX["right_hip"]])
+    sh = 0.5 * (kp[_IDX["left_shoulder"]] + kp[_IDX["right_shoulder"]])
+    axis = sh - hip
+    pts = kp[[_IDX[n] for n in ("left_elbow", "right_elbow", "left_wrist", "right_wrist")]]
+    u = (((pts - hip) @ axis) / (axis @ axis).clamp(min=1e-6)).clamp(0.15, 0.85)
+    d = (pts - (hip + u[:, None] * axis)).norm(dim=-1)
+    arms = torch.relu(torso_radius - d).pow(2).sum()
+    legs = sum(torch.relu(leg_gap - (kp[_IDX[f"left_{j}"]] - kp[_IDX[f"right_{j}"]]).norm()).pow(2) for j in ("knee", "ankle"))
+    return torch.stack([arms, legs])
 
 
 def _project(points: torch.Tensor, cam: CameraIntrinsics) -> torch.Tensor:
@@ -198,7 +218,10 @@ def fit_body(
             terms["dir3d"] = config.w_dir3d * (dw * (1 - cos)).sum()
         if use_all:
             terms["pose"] = config.w_pose * pose.pow(2).sum()
+            if hasattr(model, "pose_penalty"):
+                terms["angle_limits"] = config.w_angle * model.pose_penalty(pose).sum()
             terms["shape"] = config.w_shape * model.shape_penalty(shape).sum()
+            terms["limb_penetration"] = config.w_limb * limb_penetration(kp[0]).sum()
         return terms
 
     opt = torch.optim.Adam([orient, transl], lr=config.lr)
@@ -222,13 +245,8 @@ def fit_body(
         mean_err = float(err[vis].mean()) if bool(vis.any()) else float("nan")
         final = {k: round(float(v), 6) for k, v in losses(True).items()}
     part_of_vertex, part_names = model.part_segmentation()
-    params = {
-        "global_orient": orient.detach()[0].cpu().numpy().round(6).tolist(),
-        "transl": transl.detach()[0].cpu().numpy().round(6).tolist(),
-        "model_to_camera": "x_cam = R(global_orient) @ x_canonical + transl; canonical: x left, y down, z back",
-        **model.export_params(pose, shape),
-        "fit_losses": final,
-    }
+    params = model.export_params(pose, shape, orient.detach()[0].cpu().numpy(), transl.detach()[0].cpu().numpy())
+    params["fit_losses"] = final
     return BodyFit(
         model_name=model.name,
         vertices=verts.cpu().numpy().astype(np.float32),

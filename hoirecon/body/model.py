@@ -54,7 +54,10 @@ class BodyModel(Protocol):
 
     def shape_penalty(self, shape: torch.Tensor) -> torch.Tensor: ...
 
-    def export_params(self, pose: torch.Tensor, shape: torch.Tensor) -> dict[str, Any]: ...
+    def export_params(self, pose: torch.Tensor, shape: torch.Tensor, orient: np.ndarray, transl: np.ndarray) -> dict[str, Any]:
+        """JSON-ready parameters in the model's own convention, including the placement
+        ``x_cam = R(orient) @ x_canonical + transl``. Optional extra: ``pose_penalty(pose) -> (B,)``."""
+        ...
 
 
 @lru_cache(maxsize=1)

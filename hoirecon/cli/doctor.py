@@ -57,5 +57,9 @@ def doctor() -> None:
         if pkg == "anny" and v:
             status += ", data built" if anny_cached else ", data not built yet (first run builds it: ~1 min)"
         table.add_row(pkg, f"{status} - {role}")
+    from hoirecon.body import body_model_status
+
+    for name, (usable, detail) in body_model_status().items():
+        table.add_row(f"body model {name}", f"{'[green]usable[/]' if usable else '[yellow]not usable[/]'} - {detail}")
     console.print(table)
     raise typer.Exit(0)

@@ -20,6 +20,7 @@ Examples:
   hoirecon reconstruct photo.jpg --object chair --object-box 120,340,610,900
   hoirecon reconstruct photo.jpg --object "tennis racket" --object-mask racket.png --out results/photo
   hoirecon reconstruct photo.jpg --object chair --mesh my_chair.glb --device cuda
+  hoirecon reconstruct photo.jpg --body-model smplx --smplx-dir ~/models/smplx --gender female
 
 \b
 Without --object-box the box (and label) come from a sidecar JSON next to the image,
@@ -35,6 +36,9 @@ def reconstruct(
     mesh: Optional[Path] = typer.Option(None, "--mesh", help="Use this OBJ/GLB/PLY (+Y up) instead of the library mesh; scaled to the category's size."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: out/<image stem>)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
+    body_model: str = typer.Option("anny", "--body-model", help="anny (free, default) or smplx (needs SMPL-X model files)."),
+    smplx_dir: Optional[Path] = typer.Option(None, "--smplx-dir", help="Folder with SMPLX_NEUTRAL.npz (default: $HOIRECON_SMPLX_DIR, else <cache>/body_models/smplx)."),
+    gender: str = typer.Option("neutral", "--gender", help="SMPL-X model: neutral, male or female."),
     focal_px: Optional[float] = typer.Option(None, "--focal-px", help="Focal length in pixels (default: EXIF, else a 55 degree field of view)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
@@ -47,7 +51,9 @@ def reconstruct(
         options = ReconstructOptions(
             object_label=object_label, object_box=object_box, object_mask=object_mask, mesh=mesh, focal_px=focal_px
         )
-        pipe = Pipeline(PipelineConfig(device=device))
+        pipe = Pipeline(PipelineConfig(device=device, body_model=body_model, gender=gender,
+                                        smplx_dir=str(smplx_dir) if smplx_dir else None))  # fmt: skip
+        pipe.body_model  # load (or fail on missing model files) before any image work
         if quiet:
             recon = pipe.run(image, options)
             write_outputs(recon, out_dir)
