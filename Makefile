@@ -29,6 +29,7 @@ test: setup
 bench: setup
 	$(PY) benchmarks/stages.py --runs 3
 	$(PY) benchmarks/body_fit.py --runs 3
+	$(PY) benchmarks/detectors.py --runs 3
 
 clean:
 	rm -rf out .pytest_cache

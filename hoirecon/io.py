@@ -218,7 +218,9 @@ def load_image(
             rgb = _to_rgb_uint8(img)
     except InputError:
         raise
-    except UnidentifiedImageError:
+    except (UnidentifiedImageError, ImportError):
+        # ImportError: some packages (ultralytics) wrap Image.open with optional-format plugins that are
+        # imported only when Pillow itself fails to identify the file.
         raise InputError(f"{p}: not an image file (or an image format that cannot be read)") from None
     except Image.DecompressionBombError as e:
         raise InputError(f"{p}: image is too large ({e})") from None

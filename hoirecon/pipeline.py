@@ -16,9 +16,9 @@ import numpy as np
 
 from hoirecon.body.fit import BodyFitConfig, fit_body
 from hoirecon.contact.priors import ContactConfig, category_prior, infer_contacts
-from hoirecon.errors import InputError
 from hoirecon.fitting.joint import FitConfig, fit_object
-from hoirecon.types import Box, Detections, Reconstruction
+from hoirecon.perception.chain import DetectionChain, DetectorConfig
+from hoirecon.types import Box, Reconstruction
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class PipelineConfig:
     body_model: str = "anny"  # "anny" or "smplx"
     gender: str = "neutral"  # SMPL-X only
     smplx_dir: str | None = None  # SMPL-X only; else $HOIRECON_SMPLX_DIR, else <cache>/body_models/smplx
+    detection: DetectorConfig = field(default_factory=DetectorConfig)
     body_fit: BodyFitConfig = field(default_factory=BodyFitConfig)
     contact: ContactConfig = field(default_factory=ContactConfig)
     fit: FitConfig = field(default_factory=FitConfig)
@@ -52,9 +53,10 @@ StageCallback = Callable[[str], None]
 class Pipeline:
     """Reconstruct images one after another with the same loaded models."""
 
-    def __init__(self, config: PipelineConfig = PipelineConfig()) -> None:
+    def __init__(self, config: PipelineConfig = PipelineConfig(), notice: Callable[[str], None] | None = None) -> None:
         self.config = config
         self._body_model = None
+        self.detection = DetectionChain(config.detection, device=config.device, notice=notice)
 
     @property
     def body_model(self):
@@ -69,7 +71,6 @@ class Pipeline:
             on_stage: StageCallback | None = None) -> Reconstruction:
         """Run every stage on one image (nothing is written; see ``hoirecon.export.write_outputs``)."""
         from hoirecon import io, objects
-        from hoirecon.perception import detect_person, segment_object
 
         timings: dict[str, float] = {}
 
@@ -90,20 +91,15 @@ class Pipeline:
                 kwargs["fov_deg"] = options.fov_deg
             image = io.load_image(image_path, **kwargs)
             label = options.object_label or (sidecar.object if sidecar else None)
-            if not label:
-                raise InputError(f"{image_path}: no object label; pass --object LABEL or put \"object\" in the sidecar JSON")
-            category = objects.resolve_label(label)
+            if label:
+                objects.resolve_label(label)  # an unknown label fails before any model runs
             raw_box = options.object_box if options.object_box is not None else (sidecar.object_box if sidecar else None)
             what = "--object-box" if options.object_box is not None else f"{image_path}: sidecar object_box"
-            if raw_box is None and options.object_mask is None:
-                raise InputError(
-                    f"{image_path}: no object box; pass --object-box x0,y0,x1,y1, --object-mask PNG, "
-                    f"or write a sidecar {image_path.name}.json with \"object_box\""
-                )
             mask = io.load_mask(options.object_mask, image.width, image.height) if options.object_mask else None
+            box = None
             if raw_box is not None:
                 box = io.parse_box(raw_box, image.width, image.height, what=what)
-            else:
+            elif mask is not None:
                 ys, xs = np.nonzero(mask)
                 box = Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
             person_box = None
@@ -111,8 +107,9 @@ class Pipeline:
                 person_box = io.parse_box(sidecar.person_box, image.width, image.height, what=f"{image_path}: sidecar person_box")
 
         with stage("perception"):
-            person = detect_person(image, person_box=person_box)
-            obj_det = segment_object(image, box, label, mask=mask, person_mask=person.mask)
+            detections, label = self.detection.run(image, label=label, box=box, mask=mask, person_box=person_box)
+            person, obj_det = detections.person, detections.object
+            category, how, score = objects.resolve_label_verbose(label)
         with stage("body"):
             body = fit_body(self.body_model, person, image.camera, self.config.body_fit)
         with stage("object_mesh"):
@@ -131,7 +128,8 @@ class Pipeline:
             "image": str(image_path),
             "object_label": label,
             "object_category": category,
-            "object_box": box.as_list(),
+            "label_match": {"how": how, "score": score},
+            "object_box": obj_det.box.as_list(),
             "object_mask": str(options.object_mask) if options.object_mask else None,
             "mesh": str(options.mesh) if options.mesh else None,
             "camera": {"focal_px": image.camera.fx, "source": image.camera.source,
@@ -141,7 +139,7 @@ class Pipeline:
         }  # fmt: skip
         return Reconstruction(
             image=image,
-            detections=Detections(person=person, object=obj_det),
+            detections=detections,
             fit=fit,
             contacts=contacts,
             config=resolved,

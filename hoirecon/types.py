@@ -119,8 +119,12 @@ class ObjectDetection:
 
 @dataclass(frozen=True)
 class Detections:
+    """The person and the object chosen for reconstruction. ``provenance``: which backends and weights
+    (name + sha256) produced each box and mask, and notices such as fallbacks (JSON-ready)."""
+
     person: PersonDetection
     object: ObjectDetection
+    provenance: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -233,3 +237,20 @@ class Reconstruction:
     contacts: ContactSet
     config: Mapping[str, Any]
     timings: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One detected instance from a detector backend.
+
+    label: the detector's class name (e.g. ``"person"``, ``"tennis racket"``).
+    mask: (H, W) bool at the image's resolution, or None when the backend gives boxes only.
+    backend: what produced it, e.g. ``"yolo:yolo11n-seg.pt"``; weights: ``{"name", "sha256"}`` or None.
+    """
+
+    label: str
+    box: Box
+    score: float
+    backend: str
+    mask: np.ndarray | None = None
+    weights: Mapping[str, str] | None = None

@@ -61,5 +61,19 @@ def doctor() -> None:
 
     for name, (usable, detail) in body_model_status().items():
         table.add_row(f"body model {name}", f"{'[green]usable[/]' if usable else '[yellow]not usable[/]'} - {detail}")
+    from hoirecon import registry
+
+    hash_text = {
+        "ok": "[green]sha256 ok[/]",
+        "recorded": "[green]sha256 matches the one recorded at download[/]",
+        "unknown": "sha256 not checked (none published or recorded)",
+        "mismatch": "[red]corrupt (size/sha256 mismatch): delete it or re-download[/]",
+    }
+    for st in registry.status():
+        if st.present:
+            table.add_row(f"weights {st.name}", f"[green]present[/] {st.path} - {hash_text.get(st.hash, st.hash)}")
+        else:
+            table.add_row(f"weights {st.name}", f"[yellow]absent[/] - hoirecon models download {st.name} (-> {st.path})")
+    table.add_row("offline mode", "[yellow]on[/] (HOIRECON_OFFLINE): no downloads" if offline() else "off (downloads allowed)")
     console.print(table)
     raise typer.Exit(0)

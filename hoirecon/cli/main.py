@@ -8,6 +8,7 @@ import typer
 
 from hoirecon.cli.common import quiet_native_logs
 from hoirecon.cli.doctor import doctor
+from hoirecon.cli.models import models_app
 from hoirecon.cli.objects import objects_cmd
 from hoirecon.cli.reconstruct import HELP as RECONSTRUCT_HELP
 from hoirecon.cli.reconstruct import reconstruct
@@ -41,6 +42,7 @@ def main(
 app.command("reconstruct", help=RECONSTRUCT_HELP)(reconstruct)
 app.command("doctor")(doctor)
 app.command("objects")(objects_cmd)
+app.add_typer(models_app, name="models", help="List, download and locate weights files (YOLO, SAM) in the cache.")
 
 if __name__ == "__main__":
     app()

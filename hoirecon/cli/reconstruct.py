@@ -17,6 +17,7 @@ into --out (default: out/<image name>).
 \b
 Examples:
   hoirecon reconstruct examples/camera.png
+  hoirecon reconstruct photo.jpg                    # detect person + object (needs YOLO weights)
   hoirecon reconstruct photo.jpg --object chair --object-box 120,340,610,900
   hoirecon reconstruct photo.jpg --object "tennis racket" --object-mask racket.png --out results/photo
   hoirecon reconstruct photo.jpg --object chair --mesh my_chair.glb --device cuda
@@ -24,7 +25,8 @@ Examples:
 
 \b
 Without --object-box the box (and label) come from a sidecar JSON next to the image,
-photo.jpg.json or photo.json:  {"object": "chair", "object_box": [x0, y0, x1, y1]}
+photo.jpg.json or photo.json:  {"object": "chair", "object_box": [x0, y0, x1, y1]};
+without either, a detector (YOLO) finds the object the person interacts with.
 """
 
 
@@ -39,6 +41,13 @@ def reconstruct(
     body_model: str = typer.Option("anny", "--body-model", help="anny (free, default) or smplx (needs SMPL-X model files)."),
     smplx_dir: Optional[Path] = typer.Option(None, "--smplx-dir", help="Folder with SMPLX_NEUTRAL.npz (default: $HOIRECON_SMPLX_DIR, else <cache>/body_models/smplx)."),
     gender: str = typer.Option("neutral", "--gender", help="SMPL-X model: neutral, male or female."),
+    detector: str = typer.Option("auto", "--detector", help="auto (YOLO when its weights are available, else MediaPipe), yolo or mediapipe."),
+    segmenter: str = typer.Option("auto", "--segmenter", help="Object mask: auto (SAM, else YOLO's mask, else GrabCut), sam, yolo or grabcut."),
+    yolo_weights: Optional[Path] = typer.Option(None, "--yolo-weights", help="YOLO segmentation checkpoint (.pt); default: the registry's yolo11n-seg."),
+    sam_weights: Optional[Path] = typer.Option(None, "--sam-weights", help="SAM checkpoint (.pth); default: the registry's sam_vit_b."),
+    person_index: Optional[int] = typer.Option(None, "--person-index", help="Which detected person (0 = largest)."),
+    object_index: Optional[int] = typer.Option(None, "--object-index", help="Which candidate object (0 = the one the person interacts with most)."),
+    offline: bool = typer.Option(False, "--offline", help="Never download weights (same as HOIRECON_OFFLINE=1)."),
     focal_px: Optional[float] = typer.Option(None, "--focal-px", help="Focal length in pixels (default: EXIF, else a 55 degree field of view)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
@@ -51,8 +60,20 @@ def reconstruct(
         options = ReconstructOptions(
             object_label=object_label, object_box=object_box, object_mask=object_mask, mesh=mesh, focal_px=focal_px
         )
-        pipe = Pipeline(PipelineConfig(device=device, body_model=body_model, gender=gender,
-                                        smplx_dir=str(smplx_dir) if smplx_dir else None))  # fmt: skip
+        from hoirecon.cache import offline as offline_env
+        from hoirecon.perception.chain import DetectorConfig
+
+        det = DetectorConfig(
+            detector=detector, segmenter=segmenter, yolo_weights=str(yolo_weights) if yolo_weights else None,
+            sam_weights=str(sam_weights) if sam_weights else None, person_index=person_index,
+            object_index=object_index, offline=offline or offline_env(),
+        )  # fmt: skip
+        notice = None if quiet else (lambda msg: err_console.print(f"[yellow]notice:[/] {msg}", soft_wrap=True))
+        pipe = Pipeline(
+            PipelineConfig(device=device, body_model=body_model, gender=gender,
+                           smplx_dir=str(smplx_dir) if smplx_dir else None, detection=det),
+            notice=notice,
+        )  # fmt: skip
         pipe.body_model  # load (or fail on missing model files) before any image work
         if quiet:
             recon = pipe.run(image, options)
@@ -63,6 +84,11 @@ def reconstruct(
             status.update(f"{image.name}: export")
             write_outputs(recon, out_dir)
         t = recon.timings
+        prov = recon.detections.provenance
+        err_console.print(
+            f"{image.name}: person {recon.detections.person.backend}, object box {prov.get('object', {}).get('box')}, "
+            f"mask {recon.detections.object.backend}", soft_wrap=True,
+        )
         err_console.print(
             f"{image.name}: {recon.fit.object.mesh.category} fitted in {sum(t.values()):.1f} s "
             f"(contact {100 * recon.fit.losses.get('contact_distance_m', float('nan')):.1f} cm) -> {out_dir}"

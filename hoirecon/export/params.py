@@ -157,6 +157,7 @@ def build_params(recon: Reconstruction) -> dict:
                 "backend": det.object.backend,
                 "score": det.object.score,
             },
+            "provenance": dict(det.provenance),
         },
         "losses": dict(recon.fit.losses),
         "timings_s": dict(recon.timings),

@@ -34,7 +34,9 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import logging
 import math
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -46,7 +48,8 @@ from hoirecon.errors import InputError
 from hoirecon.objects import shapes as S
 from hoirecon.types import ObjectMesh
 
-__all__ = ["categories", "resolve_label", "build_mesh", "load_user_mesh", "size_prior", "MAX_USER_VERTICES"]
+__all__ = ["categories", "resolve_label", "resolve_label_verbose", "build_mesh", "load_user_mesh", "size_prior",
+           "MAX_USER_VERTICES"]
 
 _SYMMETRIES = ("none", "mirror_x", "rot_y", "sphere")
 MAX_USER_VERTICES = 6000
@@ -98,9 +101,37 @@ def _lookup() -> tuple[dict[str, str], dict[str, str]]:
     return exact, compact
 
 
-def resolve_label(label: str) -> str:
-    """Map a user / detector label to a category key (``"Tennis-Racket"`` -> ``"tennis_racket"``,
-    ``"bikes"`` -> ``"bicycle"``). Raises ``InputError`` listing the known categories."""
+def _embeddings_disabled() -> bool:
+    return os.environ.get("HOIRECON_NO_EMBEDDINGS", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+_EMBEDDING_FAILED: list[str] = []  # the first load / inference failure, logged once
+
+
+def _nearest_by_embedding(name: str) -> tuple[str | None, float, list[tuple[str, float]]] | None:
+    """``embedding.nearest_category(name)``, or None when the step is disabled
+    (``HOIRECON_NO_EMBEDDINGS=1``), the model package is not installed, or the model fails."""
+    if not name or _embeddings_disabled() or _EMBEDDING_FAILED:
+        return None
+    from hoirecon.objects import embedding
+
+    if not embedding.available():
+        return None
+    try:
+        return embedding.nearest_category(name)
+    except Exception as err:  # a broken model install must not break exact label resolution
+        _EMBEDDING_FAILED.append(_one_line(err))
+        logging.getLogger(__name__).warning("label embedding disabled: %s", _EMBEDDING_FAILED[0])
+        return None
+
+
+def resolve_label_verbose(label: str) -> tuple[str, str, float | None]:
+    """``(category, how, score)``: how the label was resolved. ``how`` is ``"name"`` (the category
+    key itself, up to case, ``_``/``-``/spaces and a plural ``s``/``es``), ``"synonym"`` (one of its
+    synonyms in ``objects.json``) or ``"embedding"`` (text-embedding similarity, see
+    ``hoirecon.objects.embedding``; ``score`` is the cosine, ``None`` otherwise). Raises
+    ``InputError`` listing the known categories, plus the closest one and its score when the
+    embedding step ran."""
     exact, compact = _lookup()
     name = _norm(label) if isinstance(label, str) else ""
     candidates = [name]
@@ -112,12 +143,27 @@ def resolve_label(label: str) -> str:
         candidates.append(name + "s")
     for cand in candidates:
         if cand in exact:
-            return exact[cand]
+            key = exact[cand]
+            return key, ("name" if cand == _norm(key) else "synonym"), None
     for cand in candidates:
         if cand.replace(" ", "") in compact:
-            return compact[cand.replace(" ", "")]
+            key = compact[cand.replace(" ", "")]
+            return key, ("name" if cand.replace(" ", "") == _norm(key).replace(" ", "") else "synonym"), None
     known = ", ".join(_table())
+    nearest = _nearest_by_embedding(name)
+    if nearest is not None:
+        key, score, top = nearest
+        if key is not None:
+            return key, "embedding", score
+        raise InputError(f"unknown object label '{label}'; known: {known}; closest: {top[0][0]} ({top[0][1]:.2f})")
     raise InputError(f"unknown object label '{label}'; known: {known}")
+
+
+def resolve_label(label: str) -> str:
+    """Map a user / detector label to a category key (``"Tennis-Racket"`` -> ``"tennis_racket"``,
+    ``"bikes"`` -> ``"bicycle"``, ``"rocking chair"`` -> ``"chair"`` by text embedding). Raises
+    ``InputError`` listing the known categories (and the closest one). See ``resolve_label_verbose``."""
+    return resolve_label_verbose(label)[0]
 
 
 def size_prior(category: str) -> tuple[float, float]:
