@@ -238,11 +238,14 @@ def test_importing_ultralytics_keeps_torch_on_every_core():
     import subprocess
     import sys
 
-    code = (
-        "import torch; n = torch.get_num_threads()\n"
-        "from hoirecon.perception.yolo import offline_ultralytics; offline_ultralytics()\n"
-        "import os; print(n, torch.get_num_threads(), os.environ.get('OMP_NUM_THREADS'))\n"
-    )
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout.split()
-    assert out[0] == out[1] and out[2] == "None"
+
+    def run(code: str) -> list[str]:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout.split()
+
+    plain = run("import torch; print(torch.get_num_threads())")
+    after = run(
+        "from hoirecon.perception.yolo import offline_ultralytics; offline_ultralytics()\n"
+        "import os, torch; print(torch.get_num_threads(), os.environ.get('OMP_NUM_THREADS'))\n"
+    )
+    assert after == [plain[0], "None"]
