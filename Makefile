@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@bash scripts/system-deps.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,detect]'
 	@touch $(STAMP)
 
 demo: setup
