@@ -101,7 +101,7 @@ class DetectionChain:
             return self._sam
         self._tried.add("sam")
         if c.segmenter == "auto" and not str(self.device).startswith("cuda"):
-            # SAM ViT-B's image encoder takes about 26 s per photo on 2 cores on a 2-core CPU: auto uses it on CUDA only.
+            # SAM ViT-B's image encoder takes about 26 s per photo on a 2-core CPU: auto uses it on CUDA only.
             self._say("SAM skipped on CPU (about 26 s per photo on 2 cores); pass --segmenter sam to use it anyway")
             return None
         try:
