@@ -112,6 +112,7 @@ class _Problem:
             cy, cx = np.argwhere(obj_det.mask).mean(0) * self.mask_scale
             om[min(h - 1, int(cy)), min(w - 1, int(cx))] = True
         self.obj_mask_small = om
+        self.person_mask_small = pm
         b = obj_det.box
         self.norm = max(8.0, math.hypot(b.width, b.height)) * self.mask_scale  # object box diagonal, small px
         allowed = (om | pm).astype(np.uint8)
