@@ -38,8 +38,8 @@ def soft_silhouette(uv: torch.Tensor, h: int, w: int, sigma: float) -> torch.Ten
 
 @dataclass(frozen=True)
 class BaselineConfig:
-    sil_resolution: int = 96  # soft-silhouette image size (long side)
-    points: int = 300  # object points splatted
+    sil_resolution: int = 64  # soft-silhouette image size (long side)
+    points: int = 200  # object points splatted
     starts: int = 24  # PHOSA random rotations (PHOSA: 2000)
     start_resolution: int = 48  # silhouette size while ranking the starts
     start_points: int = 150

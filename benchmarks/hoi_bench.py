@@ -1,0 +1,145 @@
+"""Accuracy benchmark on synthetic scenes with known answers: our fitter against the InteractVLM and
+PHOSA objectives, on the same scenes and inputs, with true contacts and with our estimated contacts.
+
+Every objective gets the same inputs: the true body (pose and shape), the rendered person and object
+masks with true occlusion, the object's library mesh, and the contacts. The table shows the median and
+90th percentile over the scenes; BENCHMARKS.md gets the same table with the machine and date.
+
+    python benchmarks/hoi_bench.py --scenes 60 --write BENCHMARKS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+METRICS = (
+    ("object_chamfer_cm", "object Chamfer cm"),
+    ("combined_object_cm", "CONTHO object cm"),
+    ("combined_human_cm", "CONTHO human cm"),
+    ("translation_cm", "transl. cm"),
+    ("rotation_deg", "rot. deg"),
+    ("contact_distance_cm", "contact dist. cm"),
+    ("penetration_mean_cm", "penetr. mean cm"),
+    ("penetration_max_cm", "penetr. max cm"),
+    ("contact_f1", "contact F1"),
+    ("seconds", "s / scene"),
+)
+
+
+def evaluate(scene, fit, seconds: float) -> dict[str, float]:
+    from hoirecon.bench import metrics as M
+
+    mesh = scene.mesh
+    body_v, obj_v = fit.body.vertices, fit.object.vertices
+    obj_pts = M.surface_samples(obj_v, mesh.faces, 6000)
+    comb = M.combined_chamfer_cm(body_v, fit.body.faces, obj_v, mesh.faces,
+                                 scene.body.vertices, scene.body.faces, scene.object_vertices, mesh.faces)  # fmt: skip
+    c = scene.contacts
+    pen = M.penetration_cm(body_v, fit.body.faces, obj_pts)
+    prf = M.contact_prf(body_v, obj_pts, c.human_vertices)
+    return {
+        "object_chamfer_cm": M.object_chamfer_cm(obj_v, scene.object_vertices, mesh.faces, mesh.faces),
+        "combined_object_cm": comb["object_cm"],
+        "combined_human_cm": comb["human_cm"],
+        "translation_cm": float(M.translation_error_cm(fit.object.translation, scene.translation)),
+        "rotation_deg": M.rotation_error_deg(fit.object.rotation, scene.rotation, mesh.symmetry),
+        "contact_distance_cm": M.contact_distance_cm(body_v, obj_v, c.human_vertices, c.object_vertices,
+                                                     c.pair_of_human_vertex, c.pair_of_object_vertex),  # fmt: skip
+        "penetration_mean_cm": pen["mean_cm"],
+        "penetration_max_cm": pen["max_cm"],
+        "contact_f1": prf["f1"],
+        "seconds": seconds,
+    }
+
+
+def run(n_scenes: int, seed: int, objectives: list[str], inputs: list[str]) -> dict:
+    from hoirecon.bench.scenes import generate_scenes
+    from hoirecon.contact.priors import category_prior, infer_contacts
+    from hoirecon.fitting.baselines import fit_interactvlm, fit_phosa
+    from hoirecon.fitting.joint import fit_object
+    from hoirecon.objects import size_prior
+
+    t0 = time.perf_counter()
+    scenes = generate_scenes(n_scenes, seed=seed)
+    gen_s = time.perf_counter() - t0
+    rows: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for i, sc in enumerate(scenes):
+        diag = float(np.hypot(sc.person.box.width, sc.person.box.height))
+        contacts = {"true": sc.contacts}
+        if "estimated" in inputs:
+            contacts["estimated"] = infer_contacts(sc.body, sc.mesh, sc.object, sc.camera, diag)
+        upright = category_prior(sc.mesh.category).get("init", "upright") == "upright"
+        _, sigma = size_prior(sc.mesh.category)
+        for inp in inputs:
+            con = contacts[inp]
+            for obj in objectives:
+                t = time.perf_counter()
+                if obj == "ours":
+                    fit = fit_object(sc.body, sc.mesh, con, sc.object, sc.person, sc.camera, scale_sigma=sigma, upright=upright)
+                elif obj == "interactvlm":
+                    fit = fit_interactvlm(sc.body, sc.mesh, con, sc.object, sc.person, sc.camera)
+                else:
+                    fit = fit_phosa(sc.body, sc.mesh, con, sc.object, sc.person, sc.camera)
+                rows.setdefault((inp, obj), []).append(evaluate(sc, fit, time.perf_counter() - t))
+        print(f"scene {i + 1}/{len(scenes)} ({sc.mesh.category}) done", flush=True)
+    cats = sorted({sc.mesh.category for sc in scenes})
+    return {"rows": rows, "scenes": len(scenes), "categories": cats, "generation_s": gen_s,
+            "total_s": time.perf_counter() - t0}  # fmt: skip
+
+
+def table_markdown(result: dict) -> str:
+    from hoirecon.bench.metrics import summarize
+
+    head = "| contacts | objective | " + " | ".join(label for _, label in METRICS) + " |"
+    sep = "|" + "---|" * (len(METRICS) + 2)
+    lines = [head, sep]
+    for (inp, obj), recs in result["rows"].items():
+        cells = []
+        for key, _ in METRICS:
+            s = summarize([r[key] for r in recs])
+            cells.append(f"{s['median']:.2f} / {s['p90']:.2f}")
+        lines.append(f"| {inp} | {obj} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenes", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--objectives", default="interactvlm,phosa,ours")
+    ap.add_argument("--inputs", default="true,estimated")
+    ap.add_argument("--write", type=Path, default=None, help="also write the table to this Markdown file")
+    args = ap.parse_args()
+    result = run(args.scenes, args.seed, args.objectives.split(","), args.inputs.split(","))
+    table = table_markdown(result)
+    about = (
+        f"{result['scenes']} scenes over {len(result['categories'])} categories ({', '.join(result['categories'])}), "
+        f"seed {args.seed}; cells are median / 90th percentile; generated in {result['generation_s']:.1f} s, "
+        f"whole run {result['total_s'] / 60:.1f} min on {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, CPU, {datetime.date.today().isoformat()}."
+    )
+    print(about)
+    print(table)
+    if args.write:
+        from hoirecon.fsutil import write_text
+
+        text = args.write.read_text() if args.write.exists() else "# Benchmarks\n"
+        marker_a, marker_b = "<!-- hoi-bench:start -->", "<!-- hoi-bench:end -->"
+        block = f"{marker_a}\n{about}\n\n{table}\n{marker_b}"
+        if marker_a in text:
+            text = text[: text.index(marker_a)] + block + text[text.index(marker_b) + len(marker_b):]
+        else:
+            text += "\n## Object fitting on synthetic scenes (`make bench`)\n\n" + block + "\n"
+        write_text(args.write, text)
+
+
+if __name__ == "__main__":
+    main()
