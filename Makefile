@@ -30,6 +30,7 @@ bench: setup
 	$(PY) benchmarks/stages.py --runs 3
 	$(PY) benchmarks/body_fit.py --runs 3
 	$(PY) benchmarks/detectors.py --runs 3
+	$(PY) benchmarks/hoi_bench.py --scenes 60 --write BENCHMARKS.md
 
 clean:
 	rm -rf out .pytest_cache

@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections import Counter
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Sequence
@@ -120,7 +120,8 @@ class CategoryConfig:
     """How a category's scenes are made (see ``bench_scenes.json``'s ``_doc``).
 
     rotation: (3, 3) nominal rotation, object canonical frame -> body canonical frame.
-    approach: unit (3,) body-frame direction the object comes from, or ``"palm:<hand part>"``.
+    approach: unit (3,) body-frame direction the object comes from, or ``"palm:<hand part>"`` (the
+        hand's palm normal), ``"palm:<hand part>:horizontal"`` (its horizontal component).
     slides: ((unit direction (3,), max metres), ...) extra moves that stop at first contact.
     pairs: the category's contact-prior pairs (``contacts.json``), for reference.
     """
@@ -239,7 +240,7 @@ def place_in_contact(
     toward the body until first contact; it then stops ``gap`` short, and each of ``slides`` moves it
     along its direction until first contact (at most its max distance). No vertex of either mesh ends
     up inside the other (both meshes are ray-cast). Returns None when the object never meets the body.
-    """  # fmt: skip
+    """
     bv = np.asarray(body_vertices, np.float32)
     ov = np.asarray(object_vertices, np.float32)
     body = _Mesh(bv, body_faces)
@@ -250,17 +251,21 @@ def place_in_contact(
     dist = _free_distance(body, bv, obj, ov, t.astype(np.float32), (-d).astype(np.float32))
     if not np.isfinite(dist):
         return None
-    t = t - max(dist - gap, 0.0) * d
-    for _ in range(3):  # the gap along d is not the surface distance: back off until it is ~gap
-        g = _gap(body, bv, obj, ov, t.astype(np.float32))
-        if g >= 0.7 * gap:
-            break
-        t = t + (gap - g + 0.0005) * d
+
+    def back_off(t: np.ndarray, away: np.ndarray) -> np.ndarray:
+        for _ in range(3):  # a gap along the motion is not the surface distance: back off until it is ~gap
+            g = _gap(body, bv, obj, ov, t.astype(np.float32))
+            if g >= 0.7 * gap:
+                break
+            t = t + (gap - g + 0.0005) * away
+        return t
+
+    t = back_off(t - max(dist - gap, 0.0) * d, d)
     for u, max_dist in slides:
         u = np.asarray(u, np.float64) / np.linalg.norm(u)
         dist = _free_distance(body, bv, obj, ov, t.astype(np.float32), u.astype(np.float32))
         if np.isfinite(dist) and dist - gap <= max_dist:
-            t = t + max(dist - gap, 0.0) * u
+            t = back_off(t + max(dist - gap, 0.0) * u, -u)
     return t.astype(np.float32)
 
 
@@ -310,7 +315,8 @@ class BenchScene(SyntheticScene):
     gravity: (3,) unit "down" direction in the camera frame (the body frame's +y).
     landmarks_true: (33, 2) float32 noise-free MediaPipe-order projections (zeros where MediaPipe has
         no counterpart); ``person.keypoints`` holds the noisy ones, ``person.visibility`` 0 for dropped.
-    primary_pair: the pair the object was placed with (always among ``contacts.pairs``).
+    primary_pair: the pair the object was placed with, as touching (in ``contacts.pairs``): the
+        category's primary pair, or its object part against another of the recipe's target parts.
     prior_pairs: the category's contact-prior pairs (contacts.json), whether touching or not.
     """
 
@@ -435,7 +441,9 @@ def _look_at(eye: np.ndarray, target: np.ndarray, roll_deg: float) -> np.ndarray
     return _axis_rotation((0, 0, 1), roll_deg) @ R
 
 
-def _sample_camera(rng: np.random.Generator, points: np.ndarray, settings: dict) -> tuple[CameraIntrinsics, np.ndarray, np.ndarray] | None:  # fmt: skip
+def _sample_camera(
+    rng: np.random.Generator, points: np.ndarray, settings: dict
+) -> tuple[CameraIntrinsics, np.ndarray, np.ndarray] | None:
     """A random pinhole camera looking at ``points`` (body frame): (intrinsics, R, t) with
     ``x_cam = R @ x_body + t``; None when no focal length in range frames the points."""
     c = settings
@@ -524,11 +532,14 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
     tsel = np.isin(parts, [names.index(p) for p in cfg.target])
     target = bv[tsel].mean(0)
     anchor = X[mesh.part_vertices(obj_part)].mean(0) + R_obj @ cfg.anchor_offset
-    if isinstance(cfg.approach, str):
-        kind, _, hand = cfg.approach.partition(":")
+    if isinstance(cfg.approach, str):  # "palm:<hand>" or "palm:<hand>:horizontal"
+        kind, hand, *opts = cfg.approach.split(":")
         if kind != "palm":
             raise ValueError(f"unknown approach '{cfg.approach}'")
         approach = _palm_normal(model, bv, parts, names, hand)
+        if "horizontal" in opts:  # keep the object level with the hand (e.g. an umbrella's canopy above it)
+            approach = approach * np.array([1.0, 0.0, 1.0])
+            approach = approach / np.linalg.norm(approach)
     else:
         approach = cfg.approach
     t_obj = place_in_contact(bv, bf, X, mesh.faces, target, anchor, approach, cfg.slides, gap=settings["gap_m"])
@@ -540,7 +551,10 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
     body_mesh = _Mesh(bv, bf)
     contacts = _true_contacts(bv, bf, parts, names, ov, mesh.faces, mesh.part_of_vertex, mesh.part_names, tol,
                               body_mesh=body_mesh)  # fmt: skip
-    if tuple(cfg.primary) not in contacts.pairs:
+    # the primary pair, or the same object part against another target part (either hand on a table)
+    wanted = [tuple(cfg.primary)] + [(p, obj_part) for p in cfg.target if p != body_part]
+    touching = [p for p in wanted if p in contacts.pairs]
+    if not touching:
         REJECTIONS[(cfg.category, "primary pair not touching")] += 1
         return None
 
@@ -556,9 +570,10 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
         pb = cam.project(bv_c.astype(np.float64))
         if pb.min() < 1.0 or pb[:, 0].max() > cam.width - 1 or pb[:, 1].max() > cam.height - 1:
             continue
+        size = np.array([cam.width, cam.height])
         po = cam.project(ov_c.astype(np.float64))
-        if np.prod(np.clip(po.max(0), 0, [cam.width, cam.height]) - np.clip(po.min(0), 0, [cam.width, cam.height])) < settings["min_object_px"]:  # fmt: skip
-            continue
+        if np.prod(np.clip(po.max(0), 0, size) - np.clip(po.min(0), 0, size)) < settings["min_object_px"]:
+            continue  # the object's box alone is too small: skip the render
         pmask, omask = _render(bv_c, bf, ov_c, mesh.faces, cam)
         if omask.sum() < settings["min_object_px"] or pmask.sum() < settings["min_object_px"]:
             continue
@@ -586,7 +601,7 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
         camera=cam, person=person, object=obj, contacts=contacts, category=cfg.category, preset=cfg.preset,
         body_model=model.name, pose=pose.numpy().astype(np.float32), shape=shape.numpy().astype(np.float32),
         body_rotation=R.astype(np.float32), body_translation=t.astype(np.float32),
-        gravity=R[:, 1].astype(np.float32), landmarks_true=true_px, primary_pair=tuple(cfg.primary),
+        gravity=R[:, 1].astype(np.float32), landmarks_true=true_px, primary_pair=touching[0],
         prior_pairs=cfg.pairs, seed=int(seed), index=int(index), attempts=attempt + 1,
     )  # fmt: skip
 
@@ -609,10 +624,14 @@ def generate_scene(category: str, seed: int = 0, index: int = 0, model=None, max
         scene = _build_scene(model, cfg, mesh, rng, settings, seed, index, attempt)
         if scene is not None:
             return scene
-    raise RuntimeError(f"could not make a valid '{category}' scene in {max_attempts} attempts (seed {seed}, index {index})")
+    raise RuntimeError(
+        f"could not make a valid '{category}' scene in {max_attempts} attempts (seed {seed}, index {index})"
+    )
 
 
-def generate_scenes(n: int = 60, seed: int = 0, model=None, categories: Sequence[str] | None = None) -> list[BenchScene]:
+def generate_scenes(
+    n: int = 60, seed: int = 0, model=None, categories: Sequence[str] | None = None
+) -> list[BenchScene]:
     """``n`` scenes over the configured categories (balanced: see ``sample_categories``); scene ``i``
     is ``generate_scene(sample_categories(n, seed)[i], seed, i, model)``. ``model``: any body model
     with presets in ``bench_poses.json`` (default: Anny)."""

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 import torch
 
+from hoirecon.errors import InputError
 from hoirecon.fitting.geometry import body_sdf_grid, cube_rotations, depth_map, matrix_to_rot6d, rot6d_to_matrix, rot_y
 from hoirecon.types import (
     BodyFit,
@@ -97,7 +98,10 @@ class _Problem:
         for k in range(len(contacts.pairs)):
             h = _subsample(contacts.human_vertices[contacts.pair_of_human_vertex == k], cfg.max_contact_points, rng)
             o = _subsample(contacts.object_vertices[contacts.pair_of_object_vertex == k], cfg.max_contact_points, rng)
-            self.pairs.append((torch.as_tensor(h, device=dev), torch.as_tensor(o, device=dev)))
+            if len(h) and len(o):  # a pair with no vertices on one side attracts nothing
+                self.pairs.append((torch.as_tensor(h, device=dev), torch.as_tensor(o, device=dev)))
+        if not self.pairs:
+            raise InputError("no contact pair has vertices on both the body and the object")
         # Silhouette/depth/penetration points: a vertex subset (library meshes are densest at edges
         # and contact surfaces, which suits the silhouette better than uniform surface samples).
         self.surface = self.X[torch.as_tensor(_subsample(np.arange(len(mesh.vertices)), cfg.max_object_points, rng), device=dev)]
@@ -198,6 +202,8 @@ def _diagnostics(body, contacts, obj_v, shift, mesh, pb) -> dict[str, float]:
     for k in range(len(contacts.pairs)):
         h = body.vertices[contacts.human_vertices[contacts.pair_of_human_vertex == k]] + shift
         o = obj_v[contacts.object_vertices[contacts.pair_of_object_vertex == k]]
+        if not len(h) or not len(o):
+            continue
         d, _ = cKDTree(o).query(h)
         dists.append(float(np.sort(d)[: max(1, int(0.3 * len(d)))].mean()))
     sdf = pb.sdf(torch.as_tensor(obj_v - shift, device=pb.dev)).cpu().numpy()

@@ -1,0 +1,222 @@
+"""Synthetic benchmark scenes: presets, recipes, determinism, contacts, masks, landmarks."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+
+from hoirecon.bench import scenes as S
+from hoirecon.body.model import KEYPOINT_NAMES
+
+N_SCENES = 16
+
+
+@pytest.fixture(scope="module")
+def bench(anny_body):
+    return S.generate_scenes(N_SCENES, seed=0, model=anny_body)
+
+
+def _kp(model, pose):
+    with torch.no_grad():
+        out = model.forward(pose[None], model.default_shape()[None])
+    k = out.keypoints[0].numpy()
+    return {n: k[i] for i, n in enumerate(KEYPOINT_NAMES)}
+
+
+def _o3d_scene(v, f):
+    import open3d as o3d
+
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(o3d.core.Tensor(np.ascontiguousarray(v, np.float32)),
+                        o3d.core.Tensor(np.ascontiguousarray(f, np.uint32)))  # fmt: skip
+    return scene
+
+
+def _dist(scene, pts):
+    import open3d as o3d
+
+    return scene.compute_distance(o3d.core.Tensor(np.ascontiguousarray(pts, np.float32))).numpy()
+
+
+def test_presets_put_the_limbs_where_their_names_say(anny_body):
+    presets = S.pose_presets("anny")
+    assert {"standing", "standing_arms_forward", "holding_right", "sitting", "standing_on_board"} <= set(presets)
+    for name, bones in presets.items():
+        assert set(bones) <= set(anny_body.pose_joints), name
+    k = _kp(anny_body, S.preset_pose(anny_body, "sitting"))  # canonical: y down, front is -z
+    for side in ("left", "right"):
+        hip, knee, ankle = k[f"{side}_hip"], k[f"{side}_knee"], k[f"{side}_ankle"]
+        assert knee[2] < hip[2] - 0.25  # knees well in front of the hips
+        assert abs(knee[1] - hip[1]) < 0.1  # at about hip height (thighs horizontal)
+        assert ankle[1] > knee[1] + 0.25  # ankles below the knees
+        assert abs(ankle[2] - knee[2]) < 0.15  # shins roughly vertical
+    k = _kp(anny_body, S.preset_pose(anny_body, "standing_arms_forward"))
+    for side in ("left", "right"):
+        assert k[f"{side}_wrist"][2] < k[f"{side}_shoulder"][2] - 0.3
+        assert k[f"{side}_wrist"][1] < k[f"{side}_hip"][1] - 0.1  # raised above the hips
+    k = _kp(anny_body, S.preset_pose(anny_body, "holding_right"))
+    assert k["right_wrist"][2] < k["right_elbow"][2] - 0.15  # forearm forward
+    assert abs(k["right_wrist"][1] - k["right_elbow"][1]) < 0.1  # and about level
+    assert k["left_wrist"][2] > k["left_shoulder"][2] - 0.15  # the other arm hangs
+    k = _kp(anny_body, S.preset_pose(anny_body, "standing_on_board"))
+    assert k["left_ankle"][0] - k["right_ankle"][0] > 2.5 * (k["left_hip"][0] - k["right_hip"][0])  # feet apart
+    k = _kp(anny_body, S.preset_pose(anny_body, "standing"))
+    assert k["left_ankle"][1] > k["left_knee"][1] + 0.3 and abs(k["left_knee"][2] - k["left_hip"][2]) < 0.05
+    with pytest.raises(KeyError):
+        S.pose_presets("no-such-model")
+
+
+def test_recipes_are_consistent_and_sixty_scenes_are_balanced(anny_body):
+    from hoirecon.objects.library import build_mesh
+
+    presets = S.pose_presets("anny")
+    _, part_names = anny_body.part_segmentation()
+    cfgs = S.category_configs()
+    assert len(cfgs) >= 8
+    for cat, c in cfgs.items():
+        mesh = build_mesh(cat)
+        assert c.preset in presets, cat
+        assert c.primary[0] in part_names and set(c.target) <= set(part_names), cat
+        assert len(mesh.part_vertices(c.primary[1])) > 0, cat
+        assert np.allclose(c.rotation @ c.rotation.T, np.eye(3), atol=1e-9) and np.linalg.det(c.rotation) > 0
+        assert c.pairs, cat  # the category has contact priors
+    cats = S.sample_categories(60, seed=0)
+    assert cats == S.sample_categories(60, seed=0)
+    counts = Counter(cats)
+    assert len(cats) == 60 and len(counts) >= 8
+    assert max(counts.values()) - min(counts.values()) <= 1
+    assert S.sample_categories(N_SCENES, seed=0) == cats[:N_SCENES]  # a prefix: scene i is the same scene
+
+
+def test_scenes_are_deterministic(bench, anny_body):
+    assert len({s.category for s in bench}) >= 8
+    for i in (0, 5):
+        again = S.generate_scene(bench[i].category, seed=0, index=i, model=anny_body)
+        a = bench[i]
+        assert np.array_equal(a.body.vertices, again.body.vertices)
+        assert np.array_equal(a.object_vertices, again.object_vertices)
+        assert np.array_equal(a.person.mask, again.person.mask) and np.array_equal(a.object.mask, again.object.mask)
+        assert np.array_equal(a.person.keypoints, again.person.keypoints)
+        assert a.camera == again.camera
+    other = S.generate_scene(bench[0].category, seed=1, index=0, model=anny_body)
+    assert not np.array_equal(other.body.vertices, bench[0].body.vertices)
+
+
+def test_records_agree_with_each_other(bench, anny_body):
+    for s in bench:
+        assert isinstance(s, S.SyntheticScene)
+        R, t = s.rotation.astype(np.float64), s.translation.astype(np.float64)
+        assert np.allclose(R @ R.T, np.eye(3), atol=1e-5)
+        assert np.allclose(s.mesh.vertices @ R.T + t, s.object_vertices, atol=1e-4)
+        assert np.allclose(anny_body.rebuild_vertices(dict(s.body.params)), s.body.vertices, atol=1e-4)
+        assert abs(np.linalg.norm(s.gravity) - 1) < 1e-5
+        # the body stands/sits upright: feet further along gravity than the head
+        k = {n: s.body.keypoints3d[i] for i, n in enumerate(KEYPOINT_NAMES)}
+        assert (k["left_ankle"] - k["nose"]) @ s.gravity > 0.3
+        dist = np.linalg.norm(0.5 * (k["left_hip"] + k["right_hip"]))
+        assert 2.0 < dist < 5.6, s.category
+        cam = s.camera
+        assert (cam.width, cam.height) in ((640, 480), (480, 640)) and 500 <= cam.fx <= 1200
+        px = cam.project(s.body.vertices.astype(np.float64))
+        assert px.min() >= 0 and px[:, 0].max() <= cam.width and px[:, 1].max() <= cam.height  # body in frame
+        assert s.object.mask.sum() >= 200 and s.person.mask.sum() > 0
+        assert not (s.person.mask & s.object.mask).any()
+        b = s.object.box
+        assert 0 <= b.x0 < b.x1 <= cam.width and 0 <= b.y0 < b.y1 <= cam.height
+        assert s.object.label == s.category.replace("_", " ")
+        assert s.detections.person is s.person and s.primary_pair in s.contacts.pairs
+
+
+def test_contacts_really_touch_without_penetration(bench):
+    tol = 0.02
+    for s in bench:
+        body = _o3d_scene(s.body.vertices, s.body.faces)
+        obj = _o3d_scene(s.object_vertices, s.mesh.faces)
+        c = s.contacts
+        assert c.pairs and len(c.human_vertices) and len(c.object_vertices)
+        for k, (bpart, opart) in enumerate(c.pairs):
+            h = c.human_vertices[c.pair_of_human_vertex == k]
+            o = c.object_vertices[c.pair_of_object_vertex == k]
+            assert len(h) + len(o) > 0
+            if len(h):
+                assert set(s.body.part_of_vertex[h]) == {s.body.part_names.index(bpart)}
+                assert _dist(obj, s.body.vertices[h]).max() < tol
+            if len(o):
+                assert set(s.mesh.part_of_vertex[o]) == {s.mesh.part_names.index(opart)}
+                assert _dist(body, s.object_vertices[o]).max() < tol
+        # the meshes touch with a small gap (~3 mm): closest body vertex to the object and vice versa
+        gap = min(_dist(obj, s.body.vertices).min(), _dist(body, s.object_vertices).min())
+        assert 0.001 < gap < 0.008, (s.category, gap)
+        assert s.primary_pair in c.pairs
+        # no object vertex inside the body (signed distance, negative inside)
+        import open3d as o3d
+
+        sd = body.compute_signed_distance(o3d.core.Tensor(s.object_vertices)).numpy()
+        assert sd.min() > -0.01, (s.category, float(sd.min()))
+
+
+def test_masks_match_projected_triangles(bench):
+    import cv2
+
+    def raster(v, f, cam, ss=4):
+        """Silhouette of the projected triangles: filled at ss x the resolution (cv2 fills a triangle's
+        edge pixels too), a pixel is in when at least half of its ss x ss samples are."""
+        img = np.zeros((cam.height * ss, cam.width * ss), np.uint8)
+        px = cam.project(v.astype(np.float64)) * ss - 0.5  # OpenCV puts pixel centres on integers
+        tri = np.round(px[f] * 16).astype(np.int32)  # 4 fractional bits
+        for p in tri:
+            cv2.fillConvexPoly(img, p, 1, lineType=cv2.LINE_8, shift=4)
+        return img.reshape(cam.height, ss, cam.width, ss).mean((1, 3)) >= 0.5
+
+    for s in bench:
+        pr = raster(s.body.vertices, s.body.faces, s.camera)
+        orr = raster(s.object_vertices, s.mesh.faces, s.camera)
+        union = s.person.mask | s.object.mask
+        iou = (union & (pr | orr)).sum() / (union | pr | orr).sum()
+        assert iou > 0.95, (s.category, iou)  # thin parts (spokes, strings) differ most
+        grow = np.ones((3, 3), np.uint8)
+        assert (s.person.mask & cv2.dilate(pr.astype(np.uint8), grow).astype(bool)).sum() >= 0.99 * s.person.mask.sum()
+        assert (s.object.mask & cv2.dilate(orr.astype(np.uint8), grow).astype(bool)).sum() >= 0.99 * s.object.mask.sum()
+
+
+def test_landmarks_are_noisy_mediapipe_points(bench):
+    from hoirecon.body.fit import MEDIAPIPE_INDEX, targets_from_person
+
+    mapped = sorted(i for i in MEDIAPIPE_INDEX.values() if i is not None)
+    errs, vis = [], []
+    for s in bench:
+        p = s.person
+        assert p.keypoints.shape == (33, 2) and p.visibility.shape == (33,) and p.world_keypoints.shape == (33, 3)
+        unmapped = np.setdiff1d(np.arange(33), mapped)
+        assert (p.visibility[unmapped] == 0).all()
+        true = s.landmarks_true[mapped]
+        errs.append(np.linalg.norm(p.keypoints[mapped] - true, axis=1))
+        vis.append(p.visibility[mapped])
+        assert np.allclose(0.5 * (p.world_keypoints[23] + p.world_keypoints[24]), 0, atol=0.03)  # hip-centred
+        k = s.body.keypoints3d
+        px = s.camera.project(k.astype(np.float64))
+        assert np.allclose(px[KEYPOINT_NAMES.index("nose")], s.landmarks_true[0], atol=1e-3)
+        t = targets_from_person(p)  # the fitter accepts it
+        assert t.weight.sum() > 5
+    errs, vis = np.concatenate(errs), np.concatenate(vis)
+    assert 1.5 < np.sqrt((errs**2).mean() / 2) < 2.6  # sigma ~ 2 px per axis
+    dropped = (vis == 0).mean()
+    assert 0.03 < dropped < 0.2
+
+
+def test_sitting_puts_the_buttocks_on_the_seat(anny_body):
+    s = S.generate_scene("chair", seed=0, index=3, model=anny_body)
+    assert ("buttocks", "seat") in s.contacts.pairs
+    k = {n: s.body.keypoints3d[i] for i, n in enumerate(KEYPOINT_NAMES)}
+    hips = 0.5 * (k["left_hip"] + k["right_hip"])
+    seat = s.object_vertices[s.mesh.part_vertices("seat")].mean(0)
+    g = s.gravity.astype(np.float64)
+    assert 0.03 < (seat - hips) @ g < 0.25  # the seat is just below the hips
+    assert abs((k["left_knee"] - hips) @ g) < 0.15  # thighs about level
+    feet = s.object_vertices[s.mesh.part_vertices("legs")]
+    assert (feet @ g).max() > (seat @ g) + 0.35  # the chair's legs reach down toward the floor
+    h, _ = s.pair_vertices(("buttocks", "seat"))
+    assert len(h) > 20
