@@ -4,8 +4,8 @@ Backends: ``yolo`` (ultralytics instance segmentation: person and object boxes, 
 ``sam`` (segment-anything, box-prompted object mask), ``mediapipe`` (person landmarks and mask; always
 used for the landmarks the body fit needs) and ``grabcut`` (object mask inside a box).
 
-``--detector auto`` uses YOLO when its weights are available (explicit path, cache, or download when
-online), else falls back to MediaPipe alone with a one-line notice; ``--segmenter auto`` refines the object
+``--detector auto`` uses YOLO when its weights are available (explicit path or the cache: ``auto`` never
+downloads; ``--detector yolo`` or ``hoirecon models download`` does), else falls back to MediaPipe alone with a one-line notice; ``--segmenter auto`` refines the object
 mask with SAM when running on CUDA and its weights are available (on a CPU SAM's encoder costs about 40 s
 per photo: ``--segmenter sam`` forces it), else keeps YOLO's mask, else GrabCut. User input always
 wins: ``--object-box`` / ``--object-mask`` / a sidecar box skip object detection.
@@ -68,10 +68,12 @@ class DetectionChain:
         self.notices.append(msg)
         self.notice(msg)
 
-    def _weights(self, name: str, explicit: str | None) -> tuple[Any, dict[str, str]]:
+    def _weights(self, name: str, explicit: str | None, download: bool) -> tuple[Any, dict[str, str]]:
+        """Resolve weights: explicit path, cache, and a download only when ``download`` (a backend the
+        user asked for by name): ``auto`` never waits on the network."""
         from hoirecon import registry
 
-        path = registry.resolve(name, explicit, offline=self.config.offline)
+        path = registry.resolve(name, explicit, download=download, offline=self.config.offline)
         entry = registry.entries().get(name)
         sha = registry.sha256_of(path)
         if entry is not None and entry.sha256 and explicit is None:
@@ -87,7 +89,7 @@ class DetectionChain:
         try:
             from hoirecon.perception.yolo import YoloSegmenter
 
-            path, w = self._weights(c.yolo_model, c.yolo_weights)
+            path, w = self._weights(c.yolo_model, c.yolo_weights, download=c.detector == "yolo")
             self._yolo = YoloSegmenter(path, device=self.device, conf=c.yolo_conf, weights_name=w["name"], sha256=w["sha256"])
         except (MissingModelError, ImportError) as exc:
             if c.detector == "yolo":
@@ -107,7 +109,7 @@ class DetectionChain:
         try:
             from hoirecon.perception.sam import SamRefiner
 
-            path, w = self._weights(c.sam_model, c.sam_weights)
+            path, w = self._weights(c.sam_model, c.sam_weights, download=c.segmenter == "sam")
             model_type = c.sam_model.replace("sam_", "")
             self._sam = SamRefiner(path, model_type=model_type, device=self.device, weights_name=w["name"], sha256=w["sha256"])
         except (MissingModelError, ImportError) as exc:
