@@ -100,8 +100,7 @@ class Pipeline:
             if raw_box is not None:
                 box = io.parse_box(raw_box, image.width, image.height, what=what)
             elif mask is not None:
-                ys, xs = np.nonzero(mask)
-                box = Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+                box = Box.from_mask(mask)
             person_box = None
             if sidecar and sidecar.person_box is not None:
                 person_box = io.parse_box(sidecar.person_box, image.width, image.height, what=f"{image_path}: sidecar person_box")

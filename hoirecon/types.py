@@ -41,6 +41,12 @@ class Box:
     def as_list(self) -> list[float]:
         return [float(self.x0), float(self.y0), float(self.x1), float(self.y1)]
 
+    @classmethod
+    def from_mask(cls, mask: np.ndarray) -> "Box":
+        """The tight box around the True pixels of an (H, W) mask (which must not be empty)."""
+        ys, xs = np.nonzero(mask)
+        return cls(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+
 
 @dataclass(frozen=True)
 class CameraIntrinsics:

@@ -42,6 +42,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from hoirecon.bench.metrics import rigid_align
 from hoirecon.bench.synthetic import SyntheticScene
 from hoirecon.types import (
     BodyFit,
@@ -269,15 +270,6 @@ def place_in_contact(
     return t.astype(np.float32)
 
 
-def _kabsch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Rotation R minimising ||R (a - mean a) - (b - mean b)||."""
-    A = a - a.mean(0)
-    B = b - b.mean(0)
-    U, _, Vt = np.linalg.svd(B.T @ A)
-    D = np.diag([1.0, 1.0, np.sign(np.linalg.det(U @ Vt))])
-    return U @ D @ Vt
-
-
 @functools.lru_cache(maxsize=8)
 def _rest_vertices(model) -> np.ndarray:
     with torch.no_grad():
@@ -293,7 +285,7 @@ def _palm_normal(model, vertices: np.ndarray, parts: np.ndarray, names: tuple[st
     if hand not in spec:
         raise KeyError(f"bench_scenes.json gives no rest palm normal of '{hand}' for body model '{model.name}'")
     sel = parts == names.index(hand)
-    R = _kabsch(_rest_vertices(model)[sel], vertices[sel].astype(np.float64))
+    R = rigid_align(_rest_vertices(model)[sel], vertices[sel].astype(np.float64))[0]
     n = R @ np.asarray(spec[hand], np.float64)
     return n / np.linalg.norm(n)
 
@@ -358,11 +350,6 @@ class BenchScene(SyntheticScene):
 
 REJECTIONS: Counter = Counter()
 """Why scene attempts were resampled, ``(category, reason) -> count`` over this process (diagnostics)."""
-
-
-def _box(mask: np.ndarray) -> Box:
-    ys, xs = np.nonzero(mask)
-    return Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
 
 
 def _render(body_v, body_f, obj_v, obj_f, camera: CameraIntrinsics) -> tuple[np.ndarray, np.ndarray]:
@@ -591,9 +578,9 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
         keypoint_names=KEYPOINT_NAMES, part_of_vertex=parts, part_names=names,
         params=model.export_params(pose, shape, orient, t),
     )  # fmt: skip
-    person = PersonDetection(box=_box(pmask), mask=pmask, keypoints=noisy, visibility=vis, world_keypoints=world,
+    person = PersonDetection(box=Box.from_mask(pmask), mask=pmask, keypoints=noisy, visibility=vis, world_keypoints=world,
                              backend="synthetic")  # fmt: skip
-    obj = ObjectDetection(label=cfg.category.replace("_", " "), box=_box(omask), mask=omask, backend="synthetic")
+    obj = ObjectDetection(label=cfg.category.replace("_", " "), box=Box.from_mask(omask), mask=omask, backend="synthetic")
     R_true = (R @ R_obj).astype(np.float32)
     t_true = (R @ t_obj + t).astype(np.float32)
     return BenchScene(

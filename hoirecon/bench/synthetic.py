@@ -38,11 +38,6 @@ class SyntheticScene:
     contacts: ContactSet  # true contacts
 
 
-def _box(mask: np.ndarray) -> Box:
-    ys, xs = np.nonzero(mask)
-    return Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
-
-
 def render_masks(body_v, body_f, obj_v, obj_f, camera: CameraIntrinsics) -> tuple[np.ndarray, np.ndarray]:
     """Person and object masks with true mutual occlusion, (H, W) bool each."""
     db = depth_map(body_v, body_f, camera.K, camera.width, camera.height)
@@ -99,10 +94,10 @@ def make_scene(
     pmask, omask = render_masks(body.vertices, body.faces, obj_v, mesh.faces, camera)
     kp = keypoints_33 if keypoints_33 is not None else np.zeros((33, 2), np.float32)
     person = PersonDetection(
-        box=_box(pmask), mask=pmask, keypoints=kp, visibility=np.ones(33, np.float32),
+        box=Box.from_mask(pmask), mask=pmask, keypoints=kp, visibility=np.ones(33, np.float32),
         world_keypoints=np.zeros((33, 3), np.float32), backend="synthetic",
     )  # fmt: skip
-    obj = ObjectDetection(label=mesh.category, box=_box(omask), mask=omask, backend="synthetic")
+    obj = ObjectDetection(label=mesh.category, box=Box.from_mask(omask), mask=omask, backend="synthetic")
     return SyntheticScene(
         body=body, mesh=mesh, rotation=rotation.astype(np.float32), translation=t, object_vertices=obj_v,
         camera=camera, person=person, object=obj, contacts=true_contacts(body, obj_v, mesh, pair, contact_tol),

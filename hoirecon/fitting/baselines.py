@@ -12,7 +12,6 @@ person-scale term is dropped (the body is fixed here).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +76,19 @@ def _result(pb, body, mesh, contacts, R, t, s, terms) -> FitResult:
     return FitResult(body=body, object=fit, losses=losses)
 
 
+def _setup(body, mesh, contacts, obj_det, person_det, camera, device, config: BaselineConfig) -> tuple[_Problem, _Sil]:
+    pb = _Problem(body, mesh, contacts, obj_det, person_det, camera, 0.15, True,
+                  FitConfig(max_object_points=config.points, seed=config.seed), device)  # fmt: skip
+    return pb, _Sil(pb, config.sil_resolution)
+
+
+def _mask_centroid_at(obj_det: ObjectDetection, camera: CameraIntrinsics, z: float, dev) -> torch.Tensor:
+    """The object mask's centroid back-projected to depth ``z`` (metres, camera frame)."""
+    ys, xs = np.nonzero(obj_det.mask)
+    return torch.tensor([(xs.mean() + 0.5 - camera.cx) / camera.fx * z, (ys.mean() + 0.5 - camera.cy) / camera.fy * z, z],
+                        dtype=torch.float32, device=dev)  # fmt: skip
+
+
 def _kabsch(src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     cs, cd = src.mean(0), dst.mean(0)
     U, _, Vt = torch.linalg.svd((src - cs).T @ (dst - cd))
@@ -93,15 +105,10 @@ def fit_interactvlm(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_d
     contact sets, then Adam 250 steps (lr 5e-2 rotation 6D, 1e-2 translation) on mask 5.0 x (1 - IoU-like
     ratio) + centroid 1e-4 x squared pixel distance to the box centre + contact 10 x mean distance over
     all object x human contact pairs. No scale, no penetration, no depth order."""
-    pb = _Problem(body, mesh, contacts, obj_det, person_det, camera, 0.15, True,
-                  FitConfig(max_object_points=config.points, seed=config.seed), device)  # fmt: skip
-    sil = _Sil(pb, config.sil_resolution)
+    pb, sil = _setup(body, mesh, contacts, obj_det, person_det, camera, device, config)
     H = pb.body_v[torch.cat([h for h, _ in pb.pairs])]
     O_idx = torch.cat([o for _, o in pb.pairs])
-    ys, xs = np.nonzero(obj_det.mask)
-    zc = float(H[:, 2].mean())
-    c = torch.tensor([(xs.mean() + 0.5 - camera.cx) / camera.fx * zc, (ys.mean() + 0.5 - camera.cy) / camera.fy * zc, zc],
-                     dtype=torch.float32, device=pb.dev)  # fmt: skip
+    c = _mask_centroid_at(obj_det, camera, float(H[:, 2].mean()), pb.dev)
     R = torch.eye(3, device=pb.dev)
     t = c - pb.X.mean(0)
     for _ in range(10):  # ICP: object contact vertices -> nearest human contact vertices
@@ -152,13 +159,8 @@ def fit_phosa(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det: Ob
     interaction = squared distance of body and object contact centroids (20), part interaction = squared
     distance of each pair's part means (50), ordinal depth log(1 + exp(clamp(dz, 0, 2))) where masks and
     render disagree (1), scale prior (s - 1)^2 (100)."""
-    pb = _Problem(body, mesh, contacts, obj_det, person_det, camera, 0.15, True,
-                  FitConfig(max_object_points=config.points, seed=config.seed), device)  # fmt: skip
-    sil = _Sil(pb, config.sil_resolution)  # occlusion-aware: pixels the person covers are not judged
-    ys, xs = np.nonzero(obj_det.mask)
-    z0 = float(pb.body_v[:, 2].mean())
-    c = torch.tensor([(xs.mean() + 0.5 - camera.cx) / camera.fx * z0, (ys.mean() + 0.5 - camera.cy) / camera.fy * z0, z0],
-                     dtype=torch.float32, device=pb.dev)  # fmt: skip
+    pb, sil = _setup(body, mesh, contacts, obj_det, person_det, camera, device, config)  # sil: occlusion-aware
+    c = _mask_centroid_at(obj_det, camera, float(pb.body_v[:, 2].mean()), pb.dev)
     Rs = torch.tensor(_random_rotations(config.starts, config.seed), dtype=torch.float32, device=pb.dev)
     rot6d = matrix_to_rot6d(Rs).clone().requires_grad_(True)
     t = (c - pb.X.mean(0) @ Rs.transpose(1, 2)).clone().requires_grad_(True)
