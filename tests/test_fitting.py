@@ -72,3 +72,24 @@ def test_fit_recovers_a_known_object_pose(rest_body, camera, category, pair, rot
     assert res.losses["penetration_max_m"] < 0.05
     assert res.losses["silhouette_iou"] > 0.3  # the visible sliver of a hidden chair is small
     assert 0.8 < res.object.scale < 1.25
+
+
+def test_baseline_objectives_follow_their_recipes(rest_body, camera):
+    """InteractVLM's objective keeps the scale at 1 and pulls the contact sets together; PHOSA's fits a
+    scale near its prior; both return finite posed meshes for the same inputs as ours."""
+    from hoirecon.bench.synthetic import make_scene
+    from hoirecon.fitting.baselines import fit_interactvlm, fit_phosa
+    from hoirecon.objects import build_mesh
+
+    mesh = build_mesh("tennis_racket")
+    scene = make_scene(rest_body, mesh, rot_y(0.5), ("right_hand", "grip"), camera)
+    args = (rest_body, mesh, scene.contacts, scene.object, scene.person, camera)
+    ivlm = fit_interactvlm(*args)
+    assert ivlm.object.scale == 1.0
+    assert np.isfinite(ivlm.object.vertices).all() and ivlm.object.vertices.shape == mesh.vertices.shape
+    assert ivlm.losses["contact_distance_m"] < 0.03
+    assert set(ivlm.losses) >= {"mask", "centroid", "contact"}
+    phosa = fit_phosa(*args)
+    assert np.isfinite(phosa.object.vertices).all()
+    assert 0.7 < phosa.object.scale < 1.4
+    assert set(phosa.losses) >= {"silhouette", "interaction", "part", "depth", "scale"}
