@@ -134,6 +134,23 @@ class Detections:
 
 
 @dataclass(frozen=True)
+class BodyState:
+    """The body model's inputs behind a BodyFit, so that a later stage can re-pose the body with the
+    same model: ``x_cam = R(orient) @ model.forward(pose, shape) + transl``.
+
+    pose: (J, 3) float32 axis-angle, in the model's ``pose_joints`` order.
+    shape: (S,) float32 shape parameters.
+    orient: (3,) float32 axis-angle, canonical frame -> camera frame.
+    transl: (3,) float32 metres, camera frame.
+    """
+
+    pose: np.ndarray
+    shape: np.ndarray
+    orient: np.ndarray
+    transl: np.ndarray
+
+
+@dataclass(frozen=True)
 class BodyFit:
     """The fitted body, camera frame.
 
@@ -142,6 +159,7 @@ class BodyFit:
     keypoints3d: (K, 3) float32, metres, camera frame, order ``keypoint_names``.
     part_of_vertex: (V,) int16 index into ``part_names`` (body-part segmentation of the vertices).
     params: body-model parameters, JSON-serialisable (lists/floats/strings).
+    state: the model inputs that give ``vertices`` (None when the body did not come from a model fit).
     """
 
     model_name: str
@@ -153,6 +171,7 @@ class BodyFit:
     part_names: tuple[str, ...]
     params: Mapping[str, Any]
     reprojection_error_px: float = float("nan")
+    state: BodyState | None = None
 
     @property
     def height_m(self) -> float:
@@ -196,6 +215,9 @@ class ContactSet:
     pair_of_human_vertex / pair_of_object_vertex: (Nh,) / (No,) int16 index into ``pairs``; contact
         attraction matches vertices of the same pair only.
     human_prob / object_prob: optional per-vertex probabilities on the full meshes, (V_body,), (V_obj,).
+    precise: True when the vertex sets are the touching regions themselves (ground truth, InteractVLM's
+        per-vertex contacts); False for part-level candidates of which only some vertices touch (the
+        fitter then attracts only the closest fraction of each set).
     """
 
     human_vertices: np.ndarray
@@ -206,6 +228,7 @@ class ContactSet:
     source: str
     human_prob: np.ndarray | None = None
     object_prob: np.ndarray | None = None
+    precise: bool = False
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from hoirecon.bench.metrics import rigid_align
 from hoirecon.bench.synthetic import SyntheticScene
 from hoirecon.types import (
     BodyFit,
+    BodyState,
     Box,
     CameraIntrinsics,
     ContactSet,
@@ -393,7 +394,7 @@ def _true_contacts(body_v, body_f, body_parts, body_names, obj_v, obj_f, obj_par
     return ContactSet(
         human_vertices=h.astype(np.int64), object_vertices=o.astype(np.int64), pairs=pairs,
         pair_of_human_vertex=np.array([index[p] for p in h_pairs], np.int16),
-        pair_of_object_vertex=np.array([index[p] for p in o_pairs], np.int16), source="ground-truth",
+        pair_of_object_vertex=np.array([index[p] for p in o_pairs], np.int16), source="ground-truth", precise=True,
     )  # fmt: skip
 
 
@@ -577,6 +578,8 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
         model_name=model.name, vertices=bv_c.astype(np.float32), faces=bf, keypoints3d=kp_c,
         keypoint_names=KEYPOINT_NAMES, part_of_vertex=parts, part_names=names,
         params=model.export_params(pose, shape, orient, t),
+        state=BodyState(pose=pose.numpy().astype(np.float32), shape=shape.numpy().astype(np.float32),
+                        orient=orient.astype(np.float32), transl=np.asarray(t, np.float32)),
     )  # fmt: skip
     person = PersonDetection(box=Box.from_mask(pmask), mask=pmask, keypoints=noisy, visibility=vis, world_keypoints=world,
                              backend="synthetic")  # fmt: skip
@@ -617,10 +620,14 @@ def generate_scene(category: str, seed: int = 0, index: int = 0, model=None, max
 
 
 def generate_scenes(
-    n: int = 60, seed: int = 0, model=None, categories: Sequence[str] | None = None
+    n: int = 60, seed: int = 0, model=None, categories: Sequence[str] | None = None,
+    only: Sequence[int] | None = None,
 ) -> list[BenchScene]:
     """``n`` scenes over the configured categories (balanced: see ``sample_categories``); scene ``i``
     is ``generate_scene(sample_categories(n, seed)[i], seed, i, model)``. ``model``: any body model
-    with presets in ``bench_poses.json`` (default: Anny)."""
+    with presets in ``bench_poses.json`` (default: Anny). ``only``: just these indices (the same
+    scenes as in the full list, for splitting the work)."""
     model = model if model is not None else _default_model()
-    return [generate_scene(cat, seed, i, model) for i, cat in enumerate(sample_categories(n, seed, categories))]
+    cats = sample_categories(n, seed, categories)
+    keep = range(len(cats)) if only is None else only
+    return [generate_scene(cats[i], seed, i, model) for i in keep]

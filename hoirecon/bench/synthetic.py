@@ -80,7 +80,7 @@ def true_contacts(body: BodyFit, obj_v: np.ndarray, mesh: ObjectMesh, pair: tupl
     return ContactSet(
         human_vertices=h, object_vertices=o, pairs=(pair,),
         pair_of_human_vertex=np.zeros(len(h), np.int16), pair_of_object_vertex=np.zeros(len(o), np.int16),
-        source="ground-truth",
+        source="ground-truth", precise=True,
     )  # fmt: skip
 
 

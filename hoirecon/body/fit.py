@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from hoirecon.body.model import KEYPOINT_NAMES, BodyModel
-from hoirecon.types import BodyFit, CameraIntrinsics, PersonDetection
+from hoirecon.types import BodyFit, BodyState, CameraIntrinsics, PersonDetection
 
 # MediaPipe Pose landmark index for each of KEYPOINT_NAMES (None: MediaPipe has no such point).
 MEDIAPIPE_INDEX: dict[str, int | None] = {
@@ -257,4 +257,10 @@ def fit_body(
         part_names=part_names,
         params=params,
         reprojection_error_px=mean_err,
+        state=BodyState(
+            pose=pose.detach()[0].cpu().numpy().astype(np.float32),
+            shape=shape.detach()[0].cpu().numpy().astype(np.float32),
+            orient=orient.detach()[0].cpu().numpy().astype(np.float32),
+            transl=transl.detach()[0].cpu().numpy().astype(np.float32),
+        ),
     )

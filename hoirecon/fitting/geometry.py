@@ -72,9 +72,26 @@ class SDFGrid:
         return v.reshape(shp)
 
 
+_SDF_CACHE: dict[tuple, SDFGrid] = {}
+
+
 def body_sdf_grid(vertices: np.ndarray, faces: np.ndarray, spacing: float = 0.02, margin: float = 0.1,
                   device: str | torch.device = "cpu") -> SDFGrid:
-    """Signed distance grid around a mesh with open3d (sign by ray parity, robust to small holes)."""
+    """Signed distance grid around a mesh with open3d (sign by ray parity, robust to small holes).
+    The last two grids are kept: fits that share a body (several objectives, several contact inputs, a
+    re-fit) reuse its grid instead of ray casting ~10^5 points again."""
+    import hashlib
+
+    key = (hashlib.sha1(np.ascontiguousarray(vertices, np.float32).tobytes() + np.ascontiguousarray(faces).tobytes()).hexdigest(),
+           float(spacing), float(margin), str(device))  # fmt: skip
+    if key not in _SDF_CACHE:
+        if len(_SDF_CACHE) >= 2:
+            _SDF_CACHE.pop(next(iter(_SDF_CACHE)))
+        _SDF_CACHE[key] = _compute_sdf_grid(vertices, faces, spacing, margin, device)
+    return _SDF_CACHE[key]
+
+
+def _compute_sdf_grid(vertices: np.ndarray, faces: np.ndarray, spacing: float, margin: float, device) -> SDFGrid:
     import open3d as o3d
 
     scene = _scene(vertices, faces)
@@ -90,6 +107,14 @@ def body_sdf_grid(vertices: np.ndarray, faces: np.ndarray, spacing: float = 0.02
         lo=torch.as_tensor(lo, dtype=torch.float32, device=device),
         hi=torch.as_tensor(hi, dtype=torch.float32, device=device),
     )
+
+
+def signed_distance(vertices: np.ndarray, faces: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(N,) signed distance (metres, negative inside) of ``points`` (N, 3) to the mesh, exact (open3d)."""
+    import open3d as o3d
+
+    scene = _scene(vertices, faces)
+    return scene.compute_signed_distance(o3d.core.Tensor(np.ascontiguousarray(points, np.float32)), nsamples=3).numpy()
 
 
 def depth_map(vertices: np.ndarray, faces: np.ndarray, K: np.ndarray, width: int, height: int) -> np.ndarray:

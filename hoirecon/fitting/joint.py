@@ -5,7 +5,8 @@ shift of the body along its viewing ray (``body + delta * centroid``, which keep
 Losses (all plain torch, batched over hypotheses):
 
 * ``contact``: surface-to-surface attraction per contact pair: trimmed mean of nearest-point
-  distances from the body part to the object part and back (the closest 30% each way), metres;
+  distances from the body part to the object part and back (the closest 30% each way for part-level
+  contacts, all of them for vertex-level ones: ``ContactSet.precise``), metres;
 * ``sil_cover`` / ``sil_inside``: a 2D Chamfer silhouette: object mask pixels must be near a projected
   object point, projected points must fall inside the object mask (or on the person, who may occlude),
   in units of the object box diagonal;
@@ -14,22 +15,34 @@ Losses (all plain torch, batched over hypotheses):
 * ``scale``: Gaussian prior on log-scale; ``upright``: the object's up stays up (upright categories);
   ``body_shift``: prior on the body's depth change.
 
-Several starting rotations run in one batch; the best after the first phase is refined.
+Several starting rotations run in one batch on point subsets; the best few are refined on all the
+points, the best of those wins. Given the body model, a last phase re-poses the limbs in contact
+(:mod:`hoirecon.fitting.limbs`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import cv2
 import numpy as np
 import torch
 
 from hoirecon.errors import InputError
-from hoirecon.fitting.geometry import body_sdf_grid, cube_rotations, depth_map, matrix_to_rot6d, rot6d_to_matrix, rot_y
+from hoirecon.fitting.limbs import LimbConfig, refine_contact_limbs
+from hoirecon.fitting.geometry import (
+    body_sdf_grid,
+    cube_rotations,
+    depth_map,
+    matrix_to_rot6d,
+    rot6d_to_matrix,
+    rot_y,
+    signed_distance,
+)
 from hoirecon.types import (
     BodyFit,
+    BodyState,
     CameraIntrinsics,
     ContactSet,
     FitResult,
@@ -49,7 +62,8 @@ class FitConfig:
     lr: float = 0.02
     yaw_starts: int = 8
     refine_top: int = 3  # hypotheses refined after the search; the best after refinement wins
-    keep_fraction: float = 0.3  # trimmed-mean fraction of the contact distances
+    keep_fraction: float = 0.3  # trimmed-mean fraction of the contact distances (part-level contacts)
+    keep_fraction_precise: float = 1.0  # the same for vertex-level contacts (ContactSet.precise)
     w_contact: float = 30.0
     w_sil_cover: float = 2.0
     w_sil_inside: float = 2.0
@@ -62,9 +76,11 @@ class FitConfig:
     max_contact_points: int = 300
     max_object_points: int = 800
     max_mask_points: int = 800
+    search_points: int = 200  # object, mask and per-pair contact points while all the starts run
     mask_resolution: int = 256
     sdf_spacing: float = 0.02
     seed: int = 0
+    limbs: LimbConfig = field(default_factory=LimbConfig)  # the last phase (needs the body model)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -72,6 +88,21 @@ class FitConfig:
 
 def _subsample(idx: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return idx if len(idx) <= n else np.sort(rng.choice(idx, n, replace=False))
+
+
+def nearest_distances(A: torch.Tensor, B: torch.Tensor, back: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Distances from every point of A (N, P, D) to its nearest point of B (N, Q, D) and, with ``back``,
+    from B to A: (N, P) and (N, Q) (else None). The same values and gradients as
+    ``cdist(A, B).min(...)``, but the matching runs without autograd and only the matched pairs are
+    differentiated (cdist's backward would otherwise dominate the fit's time)."""
+    with torch.no_grad():
+        D = torch.cdist(A, B)
+        ia = D.argmin(2)
+        ib = D.transpose(1, 2).contiguous().argmin(2) if back else None
+    da = (A - torch.gather(B, 1, ia[..., None].expand(-1, -1, B.shape[-1]))).norm(dim=-1)
+    if ib is None:
+        return da, None
+    return da, (B - torch.gather(A, 1, ib[..., None].expand(-1, -1, A.shape[-1]))).norm(dim=-1)
 
 
 def _trimmed_mean(d: torch.Tensor, frac: float) -> torch.Tensor:
@@ -93,6 +124,9 @@ class _Problem:
         self.X = f(mesh.vertices)  # canonical object vertices
         self.body_v = f(body.vertices)
         self.centroid = self.body_v.mean(0)
+        # Part-level contacts (a whole hand, a whole seat) only partly touch: a trimmed mean lets the
+        # closest part of each set do the touching. Vertex-level contacts are the touching regions.
+        self.keep = cfg.keep_fraction_precise if contacts.precise else cfg.keep_fraction
         # Contact pairs: subsampled index sets.
         self.pairs = []
         for k in range(len(contacts.pairs)):
@@ -125,6 +159,17 @@ class _Problem:
         ys, xs = np.nonzero(om)
         pick = _subsample(np.arange(len(xs)), cfg.max_mask_points, rng)
         self.mask_pts = f(np.stack([xs[pick] + 0.5, ys[pick] + 0.5], 1))
+        # Random subsets for the search phase (many hypotheses, coarse is enough to rank them).
+        gen = torch.Generator().manual_seed(cfg.seed)
+
+        def few(x: torch.Tensor) -> torch.Tensor:
+            return x[torch.randperm(len(x), generator=gen)[: cfg.search_points].to(dev)]
+
+        self.coarse = {
+            "surface": few(self.surface),
+            "mask_pts": few(self.mask_pts),
+            "pairs": [(few(h), few(o)) for h, o in self.pairs],
+        }
         self.person_only = f((pm & ~om).astype(np.float32))
         Ks = camera.K * np.array([[self.mask_scale], [self.mask_scale], [1.0]])
         self.K_small = Ks
@@ -147,9 +192,12 @@ class _Problem:
         )
         return out.reshape(shp)
 
-    def losses(self, rot6d, t, log_s, delta) -> dict[str, torch.Tensor]:
-        """Per-hypothesis weighted loss terms, each (N,)."""
+    def losses(self, rot6d, t, log_s, delta, coarse: bool = False) -> dict[str, torch.Tensor]:
+        """Per-hypothesis weighted loss terms, each (N,). ``coarse``: on the search-phase point subsets."""
         cfg = self.cfg
+        pairs, surface, mask_pts = self.pairs, self.surface, self.mask_pts
+        if coarse:
+            pairs, surface, mask_pts = self.coarse["pairs"], self.coarse["surface"], self.coarse["mask_pts"]
         R = rot6d_to_matrix(rot6d)  # (N,3,3)
         s = log_s.exp()[:, None, None]
         shift = delta[:, None] * self.centroid  # (N,3)
@@ -159,17 +207,16 @@ class _Problem:
 
         terms = {}
         contact = torch.zeros_like(log_s)
-        for h_idx, o_idx in self.pairs:
+        for h_idx, o_idx in pairs:
             Hp = self.body_v[h_idx][None] + shift[:, None]
             Op = obj(self.X[o_idx])
-            D = torch.cdist(Hp, Op)
-            contact = contact + _trimmed_mean(D.min(2).values, cfg.keep_fraction)
-            contact = contact + _trimmed_mean(D.min(1).values, cfg.keep_fraction)
-        terms["contact"] = cfg.w_contact * contact / max(1, len(self.pairs))
+            dh, do = nearest_distances(Hp, Op)
+            contact = contact + _trimmed_mean(dh, self.keep) + _trimmed_mean(do, self.keep)
+        terms["contact"] = cfg.w_contact * contact / max(1, len(pairs))
 
-        P = obj(self.surface)
+        P = obj(surface)
         uv = self.project_small(P)
-        cover = torch.cdist(self.mask_pts[None].expand(len(uv), -1, -1), uv).min(2).values / self.norm
+        cover = nearest_distances(mask_pts[None].expand(len(uv), -1, -1), uv, back=False)[0] / self.norm
         terms["sil_cover"] = cfg.w_sil_cover * cover.mean(1)
         w, h = self.small
         outside = (torch.relu(-uv[..., 0]) + torch.relu(uv[..., 0] - w) + torch.relu(-uv[..., 1])
@@ -206,7 +253,7 @@ def _diagnostics(body, contacts, obj_v, shift, mesh, pb) -> dict[str, float]:
             continue
         d, _ = cKDTree(o).query(h)
         dists.append(float(np.sort(d)[: max(1, int(0.3 * len(d)))].mean()))
-    sdf = pb.sdf(torch.as_tensor(obj_v - shift, device=pb.dev)).cpu().numpy()
+    sdf = signed_distance(body.vertices + shift, body.faces, obj_v)
     w, h = pb.small
     uv = pb.project_small(torch.as_tensor(obj_v, device=pb.dev)).cpu().numpy()
     drawn = np.zeros((h, w), np.uint8)
@@ -241,8 +288,11 @@ def fit_object(
     upright: bool = True,
     config: FitConfig = FitConfig(),
     device: str | torch.device = "cpu",
+    body_model=None,
 ) -> FitResult:
-    """Fit the object (and the person's depth) jointly; see the module docstring."""
+    """Fit the object (and the person's depth) jointly; see the module docstring. With ``body_model``
+    (the model behind ``body.state``) a last phase re-poses the limbs in contact
+    (:mod:`hoirecon.fitting.limbs`)."""
     torch.manual_seed(config.seed)
     pb = _Problem(body, mesh, contacts, obj_det, person_det, camera, scale_sigma, upright, config, device)
     dev = pb.dev
@@ -258,15 +308,15 @@ def fit_object(
     log_s = torch.zeros(N, device=dev, requires_grad=True)
     delta = torch.zeros(N, device=dev, requires_grad=True)
 
-    def run(params, steps):
+    def run(params, steps, coarse=False):
         opt = torch.optim.Adam(params, lr=config.lr)
         for _ in range(steps):
             opt.zero_grad()
-            total = sum(pb.losses(rot6d, t, log_s, delta).values())
+            total = sum(pb.losses(rot6d, t, log_s, delta, coarse).values())
             total.sum().backward()
             opt.step()
 
-    run([rot6d, t, log_s, delta], config.steps_search)
+    run([rot6d, t, log_s, delta], config.steps_search, coarse=True)
     with torch.no_grad():
         totals = sum(pb.losses(rot6d, t, log_s, delta).values())
         top = torch.argsort(totals)[: config.refine_top]
@@ -286,7 +336,7 @@ def fit_object(
     losses = {k: float(v[0]) for k, v in terms.items()}
     losses["total"] = float(sum(losses.values()))
     losses["start_index"] = best
-    losses.update(_diagnostics(body, contacts, verts, shift, mesh, pb))
+    st = body.state
     body_moved = BodyFit(
         model_name=body.model_name,
         vertices=(body.vertices + shift).astype(np.float32),
@@ -297,7 +347,15 @@ def fit_object(
         part_names=body.part_names,
         params={**body.params, "transl": (np.asarray(body.params.get("transl", [0, 0, 0])) + shift).round(6).tolist()},
         reprojection_error_px=body.reprojection_error_px,
+        state=None if st is None else BodyState(st.pose, st.shape, st.orient, (st.transl + shift).astype(np.float32)),
     )
+    if body_model is not None and body.state is not None and config.limbs.steps > 0:
+        body_moved, extra, limb_losses = refine_contact_limbs(
+            body_model, body_moved, verts, mesh.faces, contacts, person_det, camera, pb.keep, config.limbs
+        )
+        shift = (shift + extra).astype(np.float32)
+        losses.update(limb_losses)
+    losses.update(_diagnostics(body_moved, contacts, verts, np.zeros(3, np.float32), mesh, pb))
     fit = ObjectFit(
         mesh=mesh,
         rotation=R.cpu().numpy().astype(np.float32),
