@@ -122,6 +122,7 @@ class Pipeline:
             fit = fit_object(
                 body, mesh, contacts, obj_det, person, image.camera,
                 scale_sigma=scale_sigma, upright=upright, config=self.config.fit, device=self.config.device,
+                body_model=self.body_model,
             )  # fmt: skip
         resolved = {
             "image": str(image_path),
