@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import numpy as np
 
 from hoirecon.body.fit import BodyFitConfig, fit_body
-from hoirecon.contact.priors import ContactConfig, category_prior, infer_contacts
+from hoirecon.contact.localizers import RLLConfig, infer_contacts_rll, make_localizer
+from hoirecon.contact.priors import ContactConfig, category_prior
 from hoirecon.fitting.joint import FitConfig, fit_object
 from hoirecon.perception.chain import DetectionChain, DetectorConfig
 from hoirecon.types import Box, Reconstruction
@@ -44,6 +44,10 @@ class PipelineConfig:
     detection: DetectorConfig = field(default_factory=DetectorConfig)
     body_fit: BodyFitConfig = field(default_factory=BodyFitConfig)
     contact: ContactConfig = field(default_factory=ContactConfig)
+    contacts_from: str = "prior"  # "prior" | "interactvlm-import" | "interactvlm-run"
+    contacts_dir: str | None = None  # import: InteractVLM's demo outputs; run: where its inputs/outputs go
+    interactvlm_repo: str | None = None  # run: the InteractVLM checkout (with its weights)
+    rll: RLLConfig = field(default_factory=RLLConfig)
     fit: FitConfig = field(default_factory=FitConfig)
 
 
@@ -56,6 +60,7 @@ class Pipeline:
     def __init__(self, config: PipelineConfig = PipelineConfig(), notice: Callable[[str], None] | None = None) -> None:
         self.config = config
         self._body_model = None
+        self._localizer = None
         self.detection = DetectionChain(config.detection, device=config.device, notice=notice)
 
     @property
@@ -66,6 +71,18 @@ class Pipeline:
             c = self.config
             self._body_model = load_body_model(c.body_model, device=c.device, gender=c.gender, smplx_dir=c.smplx_dir)
         return self._body_model
+
+    @property
+    def localizer(self):
+        """The contact localizer (checks its inputs on first use: the --contacts folder, the InteractVLM
+        checkout and weights)."""
+        if self._localizer is None:
+            c = self.config
+            self._localizer = make_localizer(
+                c.contacts_from, body_model=self.body_model, contacts_dir=c.contacts_dir,
+                interactvlm_repo=c.interactvlm_repo, config=c.rll, contact_config=c.contact,
+            )  # fmt: skip
+        return self._localizer
 
     def run(self, image_path: str | Path, options: ReconstructOptions = ReconstructOptions(),
             on_stage: StageCallback | None = None) -> Reconstruction:
@@ -115,8 +132,7 @@ class Pipeline:
             mesh = objects.load_user_mesh(options.mesh, category) if options.mesh else objects.build_mesh(category)
             _, scale_sigma = objects.size_prior(category)
         with stage("contacts"):
-            diag = float(np.hypot(person.box.width, person.box.height))
-            contacts = infer_contacts(body, mesh, obj_det, image.camera, diag, self.config.contact)
+            contacts, localization = infer_contacts_rll(self.localizer, image, detections, body, mesh, label, self.config.rll)
         with stage("fitting"):
             upright = category_prior(category).get("init", "upright") == "upright"
             fit = fit_object(
@@ -135,6 +151,7 @@ class Pipeline:
             "camera": {"focal_px": image.camera.fx, "source": image.camera.source,
                        "fov_deg": options.fov_deg if options.fov_deg is not None else io.DEFAULT_FOV_DEG},
             "sidecar": str(sidecar.path) if sidecar else None,
+            "contacts_localization": localization.details,
             **asdict(self.config),
         }  # fmt: skip
         return Reconstruction(

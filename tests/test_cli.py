@@ -47,13 +47,30 @@ def camera_result(tmp_path_factory, anny_body):
 
 def test_example_end_to_end_writes_every_output(camera_result):
     names = {p.name for p in camera_result.iterdir()}
-    assert names == {"scene.glb", "scene.obj", "human.obj", "object.obj", "params.json", "overlay.png", "config.json"}
+    assert names == {"scene.glb", "scene.obj", "human.obj", "object.obj", "params.json", "overlay.png", "config.json",
+                     "human_contacts.png", "object_contacts.png"}
     params = json.loads((camera_result / "params.json").read_text())
     assert params["object"]["category"] == "camera_tripod"
     assert params["camera"]["source"] == "default_fov"
     assert set(params["timings_s"]) >= {"perception", "body", "contacts", "fitting"}
     assert params["contacts"]["human_vertices"] and params["contacts"]["object_vertices"]
     assert params["losses"]["contact_distance_m"] < 0.05
+    # Render-Localize-Lift: per-vertex probabilities on both meshes, the localizer's provenance.
+    con = params["contacts"]
+    assert con["source"] == "prior" and len(con["human_prob"]) == params["body"]["num_vertices"]
+    assert max(con["human_prob"]) > 0.5 and max(con["object_prob"]) > 0.3
+    grid = np.asarray(Image.open(camera_result / "human_contacts.png").convert("RGB")).astype(int)
+    red = (grid[..., 0] > 200) & (grid[..., 1] < 90) & (grid[..., 2] < 90)
+    assert grid.shape[0] == grid.shape[1] and red.sum() > 50, "contact drawn in red on the body views"
+
+
+def test_contacts_from_checks_its_inputs(tmp_path):
+    res = runner.invoke(app, ["reconstruct", str(EXAMPLES / "camera.png"), "--contacts-from", "magic", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--contacts-from must be one of" in res.output
+    res = runner.invoke(app, ["reconstruct", str(EXAMPLES / "camera.png"), "--contacts-from", "interactvlm-import",
+                              "--contacts", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])  # fmt: skip
+    assert res.exit_code == 2 and "missing" in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
 
 
 def test_example_glb_has_two_named_metric_upright_meshes(camera_result):

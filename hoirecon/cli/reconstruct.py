@@ -11,8 +11,8 @@ from hoirecon.cli.common import err_console, user_errors
 
 HELP = """Reconstruct the person and the object they use from one photo.
 
-Writes scene.glb, scene.obj, human.obj, object.obj, params.json, overlay.png and config.json
-into --out (default: out/<image name>).
+Writes scene.glb, scene.obj, human.obj, object.obj, params.json, overlay.png, config.json and
+the contact pictures human_contacts.png, object_contacts.png into --out (default: out/<image name>).
 
 \b
 Examples:
@@ -22,6 +22,8 @@ Examples:
   hoirecon reconstruct photo.jpg --object "tennis racket" --object-mask racket.png --out results/photo
   hoirecon reconstruct photo.jpg --object chair --mesh my_chair.glb --device cuda
   hoirecon reconstruct photo.jpg --body-model smplx --smplx-dir ~/models/smplx --gender female
+  hoirecon reconstruct photo.jpg --object bat --body-model smplx --contacts-from interactvlm-import --contacts ivlm_out/
+  hoirecon reconstruct photo.jpg --object chair --body-model smplx --contacts-from interactvlm-run --interactvlm-repo ~/InteractVLM
 
 \b
 Without --object-box the box (and label) come from a sidecar JSON next to the image,
@@ -49,6 +51,9 @@ def reconstruct(
     object_index: Optional[int] = typer.Option(None, "--object-index", help="Which candidate object (0 = the one the person interacts with most)."),
     offline: bool = typer.Option(False, "--offline", help="Never download weights (same as HOIRECON_OFFLINE=1)."),
     focal_px: Optional[float] = typer.Option(None, "--focal-px", help="Focal length in pixels (default: EXIF, else a 55 degree field of view)."),
+    contacts_from: str = typer.Option("prior", "--contacts-from", help="Where contacts come from: prior (category priors + image evidence, offline), interactvlm-import (InteractVLM demo outputs in --contacts DIR) or interactvlm-run (run InteractVLM from --interactvlm-repo; CUDA; its Python via $HOIRECON_INTERACTVLM_PYTHON)."),
+    contacts: Optional[Path] = typer.Option(None, "--contacts", help="interactvlm-import: folder with <name>_hcontact_vertices.npz and <name>_oafford_vertices.npz; interactvlm-run: where InteractVLM's inputs and outputs are kept."),
+    interactvlm_repo: Optional[Path] = typer.Option(None, "--interactvlm-repo", help="InteractVLM checkout with its weights (for --contacts-from interactvlm-run)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
     with user_errors():
@@ -56,6 +61,11 @@ def reconstruct(
         from hoirecon.pipeline import Pipeline, PipelineConfig, ReconstructOptions
 
         check_device(device)
+        from hoirecon.contact.localizers import CONTACT_SOURCES
+        from hoirecon.errors import InputError
+
+        if contacts_from not in CONTACT_SOURCES:
+            raise InputError(f"--contacts-from must be one of {', '.join(CONTACT_SOURCES)}, got '{contacts_from}'")
         out_dir = out if out is not None else Path("out") / image.stem
         options = ReconstructOptions(
             object_label=object_label, object_box=object_box, object_mask=object_mask, mesh=mesh, focal_px=focal_px
@@ -71,18 +81,21 @@ def reconstruct(
         notice = None if quiet else (lambda msg: err_console.print(f"[yellow]notice:[/] {msg}", soft_wrap=True))
         pipe = Pipeline(
             PipelineConfig(device=device, body_model=body_model, gender=gender,
-                           smplx_dir=str(smplx_dir) if smplx_dir else None, detection=det),
+                           smplx_dir=str(smplx_dir) if smplx_dir else None, detection=det,
+                           contacts_from=contacts_from, contacts_dir=str(contacts) if contacts else None,
+                           interactvlm_repo=str(interactvlm_repo) if interactvlm_repo else None),
             notice=notice,
         )  # fmt: skip
         pipe.body_model  # load (or fail on missing model files) before any image work
+        pipe.localizer  # fail now on a missing --contacts folder or InteractVLM checkout
         if quiet:
             recon = pipe.run(image, options)
-            write_outputs(recon, out_dir)
+            write_outputs(recon, out_dir, body_model=pipe.body_model)
             return
         with err_console.status(f"{image.name}: starting") as status:
             recon = pipe.run(image, options, on_stage=lambda s: status.update(f"{image.name}: {s}"))
             status.update(f"{image.name}: export")
-            write_outputs(recon, out_dir)
+            write_outputs(recon, out_dir, body_model=pipe.body_model)
         t = recon.timings
         prov = recon.detections.provenance
         err_console.print(

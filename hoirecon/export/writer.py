@@ -45,7 +45,8 @@ HUMAN_CONTACT_COLOR = (230, 40, 40)
 OBJECT_COLOR = (90, 150, 230)
 OBJECT_CONTACT_COLOR = (255, 150, 0)
 
-OUTPUT_FILES = ("scene.glb", "scene.obj", "human.obj", "object.obj", "params.json", "overlay.png", "config.json")
+OUTPUT_FILES = ("scene.glb", "scene.obj", "human.obj", "object.obj", "params.json", "overlay.png", "config.json",
+                "human_contacts.png", "object_contacts.png")  # fmt: skip
 
 
 def object_node_name(category: str) -> str:
@@ -97,11 +98,14 @@ def _write_png(path: Path, rgb: np.ndarray) -> None:
         Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(tmp, format="PNG")
 
 
-def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str], *, body_model=None) -> dict[str, Path]:
     """Write all outputs of ``recon`` into ``out_dir`` (created if needed), all or nothing.
 
     Returns ``{"scene.glb": Path, "scene.obj": ..., "human.obj": ..., "object.obj": ...,
-    "params.json": ..., "overlay.png": ..., "config.json": ...}`` with paths inside ``out_dir``.
+    "params.json": ..., "overlay.png": ..., "config.json": ..., "human_contacts.png": ...,
+    "object_contacts.png": ...}`` with paths inside ``out_dir``. The two contact pictures are
+    InteractVLM-style 2x2 view grids; with ``body_model`` the body is drawn in the canonical open pose
+    of the contact views (cached per model), else as fitted.
     Existing files of the same names are replaced; other files in ``out_dir`` are left alone.
     """
     out_dir = Path(out_dir)
@@ -134,6 +138,9 @@ def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str]) -> dic
             [(m[1], m[2], m[3][:, :3].astype(np.float32) / 255.0) for m in meshes],
         )
         _write_png(tmp / "overlay.png", overlay)
+        from hoirecon.export.contact_views import write_contact_outputs
+
+        write_contact_outputs(recon, body_model if body_model is not None else recon.fit.body, recon.fit.object.mesh, tmp)
 
         missing = [n for n in OUTPUT_FILES if not (tmp / n).is_file()]
         if missing:

@@ -1,0 +1,143 @@
+"""Contact quality and speed of Render-Localize-Lift on synthetic scenes with known contacts.
+
+For each scene of ``hoirecon.bench.scenes.generate_scenes(n, seed)`` the ``prior`` localizer (the
+offline estimate painted into the RLL views and lifted back) gives a ContactSet; its body and object
+contact vertices are scored against the scene's true contacts (vertices within ``contact_tol_m`` of
+the other mesh): precision, recall and F1 of the vertex sets, mean over scenes. The direct
+``infer_contacts`` estimate (no render/lift round trip) is scored too, to show what the round trip
+costs, and so are the true contacts painted into the views and lifted back (the ceiling of the
+render/lift round trip: what a perfect 2D localizer would give). Timing: rendering both view sets at 1024 px (the human one uncached) and lifting both sides,
+median of 5 runs.
+
+InteractVLM's published human-contact F1 (0.703 on the DAMON test set, real photos, SMPL-H, binary at
+0.5) is a different dataset and task setting; these synthetic numbers are not comparable to it.
+
+    python benchmarks/contact_bench.py --scenes 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def set_prf(pred, true) -> tuple[float, float, float]:
+    """Precision, recall, F1 of two vertex-index sets (empty-set conventions of metrics.contact_prf)."""
+    p, t = set(np.asarray(pred).tolist()), set(np.asarray(true).tolist())
+    tp = len(p & t)
+    precision = tp / len(p) if p else 1.0
+    recall = tp / len(t) if t else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return precision, recall, f1
+
+
+def _image(scene):
+    from hoirecon.types import ImageInput
+
+    cam = scene.camera
+    return ImageInput(path=Path(f"{scene.category}_{scene.index}.png"), rgb=np.zeros((cam.height, cam.width, 3), np.uint8),
+                      camera=cam)  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scenes", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeats", type=int, default=5, help="timing runs (median reported)")
+    args = ap.parse_args()
+
+    from hoirecon.bench.scenes import _default_model, generate_scenes
+    from hoirecon.contact import render as R
+    from hoirecon.contact.lift import fill_unseen, lift
+    from hoirecon.contact.localizers import (Localization, PriorLocalizer, paint, contacts_from_localization,
+                                             indicator, infer_contacts_rll)
+    from hoirecon.contact.priors import infer_contacts
+
+    model = _default_model()
+    t0 = time.perf_counter()
+    scenes = generate_scenes(args.scenes, args.seed, model=model)
+    print(f"{len(scenes)} scenes (seed {args.seed}) in {time.perf_counter() - t0:.1f} s")
+    loc = PriorLocalizer(model)
+    rows: dict[str, list[tuple[float, ...]]] = {"prior (direct)": [], "prior via RLL": [], "true contacts via RLL": []}
+    per_cat: dict[str, list[float]] = {}
+    for s in scenes:
+        diag = float(np.hypot(s.person.box.width, s.person.box.height))
+        direct = infer_contacts(s.body, s.mesh, s.object, s.camera, diag)
+        rll, found = infer_contacts_rll(loc, _image(s), s.detections, s.body, s.mesh)
+        true = s.contacts
+        hv, ov = found.human_views, found.object_views
+        oracle = contacts_from_localization(
+            Localization("oracle", hv, ov, paint(hv, indicator(hv.num_vertices, true.human_vertices), 0.0),
+                         paint(ov, indicator(ov.num_vertices, true.object_vertices), 0.0)), s.body, s.mesh)
+        for name, c in (("prior (direct)", direct), ("prior via RLL", rll), ("true contacts via RLL", oracle)):
+            rows[name].append(set_prf(c.human_vertices, true.human_vertices) + set_prf(c.object_vertices, true.object_vertices))
+        per_cat.setdefault(s.category, []).append(rows["prior via RLL"][-1][2])
+
+    # Timing on the first scene: render both view sets (human uncached) + lift both sides.
+    s = scenes[0]
+    c, found = infer_contacts_rll(loc, _image(s), s.detections, s.body, s.mesh)
+    t_render_h, t_render_o, t_lift, cpu = [], [], [], []
+    for _ in range(args.repeats):
+        c0 = time.process_time()
+        a = time.perf_counter()
+        hv = R.render_human_views(model, cache=False)
+        b = time.perf_counter()
+        ov = R.render_object_views(s.mesh)
+        c_ = time.perf_counter()
+        sh, seen = lift(hv, found.human_maps)
+        fill_unseen(sh, seen, hv.faces)
+        so, seen = lift(ov, found.object_maps, threshold=0.3)
+        fill_unseen(so, seen, ov.faces)
+        d = time.perf_counter()
+        cpu.append(time.process_time() - c0)
+        t_render_h.append(b - a)
+        t_render_o.append(c_ - b)
+        t_lift.append(d - c_)
+    med = statistics.median
+    per_obj = {}
+    for sc in scenes:  # one run per category (each was rendered once already by the contacts pass)
+        if sc.category not in per_obj:
+            a = time.perf_counter()
+            R.render_object_views(sc.mesh)
+            per_obj[sc.category] = time.perf_counter() - a
+
+    print()
+    print(f"Contact vertices vs the scenes' true contacts, mean over {len(scenes)} synthetic scenes "
+          f"(seed {args.seed}, body model {model.name}):")  # fmt: skip
+    print()
+    print("| contacts | human P | human R | human F1 | object P | object R | object F1 |")
+    print("|---|---|---|---|---|---|---|")
+    for name, vals in rows.items():
+        m = np.mean(np.asarray(vals), axis=0)
+        print(f"| {name} | " + " | ".join(f"{x:.3f}" for x in m) + " |")
+    print()
+    print("Human F1 (prior via RLL) per category: "
+          + ", ".join(f"{k} {np.mean(v):.2f}" for k, v in sorted(per_cat.items())))  # fmt: skip
+    print()
+    print("| step (8 views at 1024 px) | median s |")
+    print("|---|---|")
+    print(f"| render human views (4, uncached) | {med(t_render_h):.3f} |")
+    print(f"| render object views (4, {s.mesh.category}) | {med(t_render_o):.3f} |")
+    print(f"| lift both sides | {med(t_lift):.3f} |")
+    print(f"| total | {med([a + b + c for a, b, c in zip(t_render_h, t_render_o, t_lift)]):.3f} |")
+    print(f"| total, CPU time of the process (all threads) | {med(cpu):.3f} |")
+    worst = max(per_obj, key=per_obj.get)
+    print()
+    print(f"Object views over the {len(per_obj)} categories (one run each): median {med(per_obj.values()):.3f} s, "
+          f"max {per_obj[worst]:.3f} s ({worst}); the time grows with the object's screen coverage.")  # fmt: skip
+    print()
+    load = ", load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
+    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores{load}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, median of {args.repeats} runs.")  # fmt: skip
+    print("InteractVLM's published human-contact F1 is 0.703 (DAMON test set, real photos): a different "
+          "dataset; not comparable with these synthetic scenes.")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
