@@ -1,12 +1,14 @@
 # make demo : create .venv, install, reconstruct the example photo into out/camera
 # make test : the same set-up, then the test suite
 # make bench: per-stage seconds and peak memory on the examples (median of 3 runs)
+# make clients: Blender + the Khronos glTF validator for tests/test_clients.py (where it can install them)
+# make batch-demo: 31 photos through `hoirecon batch` with --jobs 1 and 2 (images/minute, memory per worker)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.hoirecon-installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench clean clients batch-demo
 
 setup: $(STAMP)
 	@bash scripts/system-deps.sh
@@ -16,15 +18,21 @@ $(STAMP): pyproject.toml constraints.txt
 	@bash scripts/system-deps.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[test,detect]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,detect,ray,usd]'
 	@touch $(STAMP)
 
 demo: setup
 	$(VENV)/bin/hoirecon reconstruct examples/camera.png --out out/camera
-	@echo "wrote out/camera: scene.glb scene.obj human.obj object.obj params.json overlay.png config.json"
+	@echo "wrote out/camera: scene.glb scene.obj human.obj object.obj params.json overlay.png config.json human_contacts.png object_contacts.png"
 
-test: setup
+test: setup clients
 	$(PY) -m pytest -q
+
+clients:
+	@bash scripts/install-clients.sh
+
+batch-demo: setup
+	$(PY) scripts/batch_demo.py
 
 bench: setup
 	$(PY) benchmarks/stages.py --runs 3

@@ -6,12 +6,15 @@ from typing import Optional
 
 import typer
 
+from hoirecon.cli.batch import HELP as BATCH_HELP
+from hoirecon.cli.batch import batch
 from hoirecon.cli.common import quiet_native_logs
 from hoirecon.cli.doctor import doctor
 from hoirecon.cli.models import models_app
 from hoirecon.cli.objects import objects_cmd
 from hoirecon.cli.reconstruct import HELP as RECONSTRUCT_HELP
 from hoirecon.cli.reconstruct import reconstruct
+from hoirecon.cli.view import EXPORT_HELP, VIEW_HELP, export, view
 
 app = typer.Typer(
     name="hoirecon",
@@ -40,6 +43,9 @@ def main(
 
 
 app.command("reconstruct", help=RECONSTRUCT_HELP)(reconstruct)
+app.command("batch", help=BATCH_HELP)(batch)
+app.command("view", help=VIEW_HELP)(view)
+app.command("export", help=EXPORT_HELP)(export)
 app.command("doctor")(doctor)
 app.command("objects")(objects_cmd)
 app.add_typer(models_app, name="models", help="List, download and locate weights files (YOLO, SAM) in the cache.")

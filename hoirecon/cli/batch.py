@@ -1,0 +1,120 @@
+"""``hoirecon batch``: reconstruct a folder (or glob) of photos, one output folder per photo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from hoirecon.cli.common import err_console, user_errors
+
+HELP = """Reconstruct every photo of a folder or glob, one output folder per photo.
+
+OUT/<name>/ gets the files of `hoirecon reconstruct` plus turntable.gif/.png and a `done` marker
+(written last); a photo that fails gets OUT/<name>/error.txt (one line) and the batch goes on.
+OUT/summary.json and summary.csv (one row per photo: status, seconds, object, losses, error, worker
+peak memory) and OUT/index.html are written at the end. <name> is the photo's stem (stems used twice
+get their extension appended). Photos whose folder is done are skipped unless --overwrite; failed
+ones are retried. Each photo's sidecar (photo.jpg.json) gives its object, box and focal length;
+--object is the label for photos whose sidecar names none.
+
+Exit code: 0 when every photo is done (or skipped), 1 when some failed, 2 for bad arguments,
+3 when models are missing, 130 when interrupted (Ctrl-C: no half-written folder is left; run the
+same command again to resume).
+
+\b
+Examples:
+  hoirecon batch photos/ --out results/
+  hoirecon batch 'shoot/**/*.jpg' --out results/ --jobs 2
+  hoirecon batch photos/ --out results/ --object chair --detector mediapipe --offline
+  hoirecon batch photos/ --out results/ --shard 0/4      # this machine: images 0, 4, 8, ...
+  hoirecon batch photos/ --out results/ --engine ray --jobs 8
+  hoirecon batch photos/ --out results/ --engine ray --address ray://head:10001
+"""
+
+
+def batch(
+    source: str = typer.Argument(..., metavar="INPUT_DIR|GLOB", help="A folder (its images, not sub-folders) or a quoted glob ('**' recurses).", show_default=False),
+    out: Path = typer.Option(..., "--out", help="Output folder (one sub-folder per image).", show_default=False),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (or Ray actors), each loading the models once."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Reprocess images that are already done."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="i/n: process only images i, i+n, i+2n, ... of the sorted list (0 <= i < n)."),
+    engine: str = typer.Option("local", "--engine", help="local (process pool) or ray."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: start a local Ray instance)."),
+    object_label: Optional[str] = typer.Option(None, "--object", "-o", help="Object label for images whose sidecar names none."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
+    body_model: str = typer.Option("anny", "--body-model", help="anny (default) or smplx."),
+    smplx_dir: Optional[Path] = typer.Option(None, "--smplx-dir", help="Folder with SMPLX_NEUTRAL.npz."),
+    gender: str = typer.Option("neutral", "--gender", help="SMPL-X model: neutral, male or female."),
+    detector: str = typer.Option("auto", "--detector", help="auto, yolo or mediapipe."),
+    segmenter: str = typer.Option("auto", "--segmenter", help="auto, sam, yolo or grabcut."),
+    yolo_weights: Optional[Path] = typer.Option(None, "--yolo-weights", help="YOLO segmentation checkpoint (.pt)."),
+    sam_weights: Optional[Path] = typer.Option(None, "--sam-weights", help="SAM checkpoint (.pth)."),
+    offline: bool = typer.Option(False, "--offline", help="Never download weights (same as HOIRECON_OFFLINE=1)."),
+    turntable: bool = typer.Option(True, "--turntable/--no-turntable", help="Render turntable.gif/.png per image."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no final line on stderr."),
+) -> None:
+    with user_errors():
+        from hoirecon.batch import parse_shard, run_batch
+        from hoirecon.cache import offline as offline_env
+        from hoirecon.cli.reconstruct import check_device
+
+        check_device(device)
+        shard_t = parse_shard(shard)
+        pipeline = {
+            "device": device, "body_model": body_model, "gender": gender,
+            "smplx_dir": str(smplx_dir) if smplx_dir else None, "detector": detector, "segmenter": segmenter,
+            "yolo_weights": str(yolo_weights) if yolo_weights else None,
+            "sam_weights": str(sam_weights) if sam_weights else None, "offline": offline or offline_env(),
+        }  # fmt: skip
+        kwargs = dict(jobs=jobs, overwrite=overwrite, shard=shard_t, engine=engine, address=address,
+                      object_label=object_label, pipeline=pipeline, turntable=turntable)  # fmt: skip
+        if quiet:
+            result = run_batch(source, out, **kwargs)
+        else:
+            result = _run_with_progress(source, out, kwargs)
+        if result.exit_code:
+            raise typer.Exit(result.exit_code)
+
+
+def _run_with_progress(source: str, out: Path, kwargs: dict):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from hoirecon.batch import run_batch, summary_names
+
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("[green]{task.fields[ok]} ok[/] [red]{task.fields[failed]} failed[/] {task.fields[skipped]} skipped"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console, transient=False,
+    )  # fmt: skip
+    state = {"task": None}
+
+    def on_event(kind: str, data) -> None:
+        if kind == "plan":
+            state["task"] = progress.add_task("batch", total=data["todo"] or 1, ok=0, failed=0, skipped=data["skipped"],
+                                              completed=0 if data["todo"] else 1)  # fmt: skip
+        elif kind == "row" and state["task"] is not None:
+            t = progress.tasks[state["task"]]
+            if data["status"] == "failed":
+                progress.console.print(f"[red]failed[/] {data['name']}: {data.get('error')}", soft_wrap=True, markup=True, highlight=False)
+            progress.update(state["task"], advance=1, ok=t.fields["ok"] + (data["status"] == "ok"),
+                            failed=t.fields["failed"] + (data["status"] == "failed"))  # fmt: skip
+
+    try:
+        with progress:
+            result = run_batch(source, out, on_event=on_event, **kwargs)
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: finished images are kept; run the same command again to resume ({out})")
+        raise
+    c, s = result.counts, result.summary
+    ipm = s.get("images_per_minute")
+    rss = s.get("peak_rss_mb_max")
+    err_console.print(
+        f"{c['ok']} ok, {c['failed']} failed, {c['skipped']} skipped in {s['wall_seconds']:.0f} s"
+        + (f" ({ipm:.1f} images/minute" if ipm else "")
+        + (f", peak memory per worker {rss:.0f} MiB)" if ipm and rss else (")" if ipm else ""))
+        + f" -> {out}/{summary_names(kwargs.get('shard'))[0]}, {out}/index.html",
+        soft_wrap=True, highlight=False,
+    )
+    return result

@@ -1,0 +1,320 @@
+"""Look at results without a 3D program: a turntable of the scene and an ``index.html`` per folder.
+
+Turntable
+---------
+:func:`render_turntable` ray casts the meshes of ``scene.glb`` (open3d ``RaycastingScene``: CPU, no
+window or GL context) from ``views`` azimuths around the vertical axis (glTF +Y) through the centre of
+the scene's bounding box, from ``elevation_deg`` above, with a pinhole of ``fov_deg``; each pixel's colour
+is the hit triangle's interpolated vertex colour times a Lambert term ``0.35 + 0.65 * |n . view|``
+over a light grey background. :func:`write_turntable` writes ``turntable.gif`` (looping animation) and
+``turntable.png`` (the frames side by side) into a result folder.
+
+Index
+-----
+:func:`write_index` writes ``index.html`` into a result folder (one reconstruction) or a batch folder
+(one card per image folder: overlay thumbnail, turntable, status, object category, contact distance,
+penetration, silhouette IoU, body height, seconds, the error of a failed image, links to every file; the
+batch's ``summary*.json`` numbers at the top). All text is HTML-escaped and links are relative, so the
+folder can be moved or served as it is.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Sequence
+from urllib.parse import quote
+
+import numpy as np
+
+from hoirecon import fsutil
+
+__all__ = ["load_scene_meshes", "render_turntable", "write_turntable", "write_index", "result_folders",
+           "TURNTABLE_GIF", "TURNTABLE_PNG"]  # fmt: skip
+
+TURNTABLE_GIF = "turntable.gif"
+TURNTABLE_PNG = "turntable.png"
+_BACKGROUND = np.array([0.93, 0.93, 0.93], np.float32)
+
+# (name, vertices (V, 3) glTF frame, faces (F, 3), colours (V, 3) float 0..1)
+SceneMesh = tuple[str, np.ndarray, np.ndarray, np.ndarray]
+
+
+def load_scene_meshes(glb_path: str | os.PathLike[str]) -> list[SceneMesh]:
+    """The meshes of a GLB (node transforms applied), sorted by name, with their vertex colours
+    (``COLOR_0``; grey when absent). Read with trimesh."""
+    import trimesh
+
+    scene = trimesh.load(os.fspath(glb_path), force="scene", process=False)
+    out: list[SceneMesh] = []
+    for node in scene.graph.nodes_geometry:
+        transform, geom_name = scene.graph[node]
+        mesh = scene.geometry[geom_name]
+        if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+            continue
+        v = np.asarray(mesh.vertices, np.float64)
+        T = np.asarray(transform, np.float64)
+        v = v @ T[:3, :3].T + T[:3, 3]
+        colors = None
+        vis = mesh.visual
+        attrs = getattr(vis, "vertex_attributes", None) or {}
+        if "color" in attrs and len(attrs["color"]) == len(v):
+            colors = np.asarray(attrs["color"])
+        elif getattr(vis, "kind", None) == "vertex":
+            colors = np.asarray(vis.vertex_colors)
+        if colors is None:
+            c = np.full((len(v), 3), 0.7, np.float32)
+        else:
+            c = colors[:, :3].astype(np.float32)
+            c = c / 255.0 if colors.dtype == np.uint8 or c.max() > 1.0 else c
+        out.append((str(node), v.astype(np.float32), np.asarray(mesh.faces, np.int64), c))
+    return sorted(out, key=lambda m: m[0])
+
+
+def _pinhole_rays(eye: np.ndarray, target: np.ndarray, fov_deg: float, size: int) -> np.ndarray:
+    """(size * size, 6) float32 rays (origin, unit direction), row-major from the top-left pixel; image
+    right is ``forward x up`` and image up is the world's +Y as seen from ``eye``."""
+    fwd = (target - eye) / np.linalg.norm(target - eye)
+    right = np.cross(fwd, [0.0, 1.0, 0.0])
+    right = right / (np.linalg.norm(right) + 1e-12)
+    up = np.cross(right, fwd)
+    t = math.tan(math.radians(fov_deg) / 2.0)
+    s = (np.arange(size, dtype=np.float64) + 0.5) / size * 2.0 - 1.0
+    d = fwd[None, None] + t * s[None, :, None] * right[None, None] - t * s[:, None, None] * up[None, None]
+    d = d.reshape(-1, 3)
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    o = np.broadcast_to(eye, d.shape)
+    return np.ascontiguousarray(np.concatenate([o, d], axis=1), dtype=np.float32)
+
+
+def render_turntable(meshes: Sequence[SceneMesh], views: int = 8, size: int = 256, elevation_deg: float = 15.0,
+                     fov_deg: float = 35.0) -> list[np.ndarray]:  # fmt: skip
+    """``views`` (size, size, 3) uint8 frames of ``meshes`` (glTF frame, +Y up) from azimuths
+    0, 360/views, ... degrees; azimuth 0 looks from +Z (the photo's camera side)."""
+    import open3d as o3d
+
+    if not meshes:
+        raise ValueError("no meshes to render")
+    scene = o3d.t.geometry.RaycastingScene()
+    tri_col, tri_nrm, offsets = [], [], []
+    n = 0
+    for _, v, f, c in meshes:
+        v = np.ascontiguousarray(v, np.float32)
+        scene.add_triangles(o3d.core.Tensor(v), o3d.core.Tensor(np.ascontiguousarray(f, np.uint32)))
+        tri = v[f].astype(np.float64)
+        fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        ln = np.linalg.norm(fn, axis=1, keepdims=True)
+        tri_nrm.append((fn / np.where(ln > 0, ln, 1.0)).astype(np.float32))
+        tri_col.append(np.clip(c, 0.0, 1.0)[f])
+        offsets.append(n)
+        n += len(f)
+    tri_nrm_all, tri_col_all = np.concatenate(tri_nrm), np.concatenate(tri_col)
+    offs = np.asarray(offsets, np.int64)
+
+    allv = np.concatenate([m[1] for m in meshes]).astype(np.float64)
+    lo, hi = allv.min(0), allv.max(0)
+    centre = 0.5 * (lo + hi)
+    radius = max(1e-3, 0.5 * float(np.linalg.norm(hi - lo)))
+    dist = 1.08 * radius / math.sin(math.radians(fov_deg) / 2.0)
+    el = math.radians(elevation_deg)
+    frames = []
+    for k in range(views):
+        az = 2.0 * math.pi * k / views
+        eye = centre + dist * np.array([math.sin(az) * math.cos(el), math.sin(el), math.cos(az) * math.cos(el)])
+        rays = _pinhole_rays(eye, centre, fov_deg, size)
+        res = scene.cast_rays(o3d.core.Tensor(rays))
+        geom = res["geometry_ids"].numpy().reshape(-1)
+        img = np.broadcast_to(_BACKGROUND, (size * size, 3)).copy()
+        hit = np.flatnonzero(geom != o3d.t.geometry.RaycastingScene.INVALID_ID)
+        if len(hit):
+            face = offs[geom[hit].astype(np.int64)] + res["primitive_ids"].numpy().reshape(-1)[hit].astype(np.int64)
+            uv = res["primitive_uvs"].numpy().reshape(-1, 2)[hit]
+            tc = tri_col_all[face]
+            rgb = (1.0 - uv[:, :1] - uv[:, 1:]) * tc[:, 0] + uv[:, :1] * tc[:, 1] + uv[:, 1:] * tc[:, 2]
+            d = rays[hit, 3:]
+            d = d / np.linalg.norm(d, axis=1, keepdims=True)
+            lam = 0.35 + 0.65 * np.abs(np.einsum("ij,ij->i", tri_nrm_all[face], d))
+            img[hit] = np.clip(rgb * lam[:, None], 0.0, 1.0)
+        frames.append(np.round(img.reshape(size, size, 3) * 255.0).astype(np.uint8))
+    return frames
+
+
+def write_turntable(result_dir: str | os.PathLike[str], views: int = 8, size: int = 256) -> tuple[Path, Path]:
+    """Render ``result_dir/scene.glb`` and write ``turntable.gif`` and ``turntable.png`` (atomically)."""
+    from PIL import Image
+
+    folder = Path(result_dir)
+    frames = render_turntable(load_scene_meshes(folder / "scene.glb"), views=views, size=size)
+    gif, strip = folder / TURNTABLE_GIF, folder / TURNTABLE_PNG
+    pil = [Image.fromarray(f) for f in frames]
+    with fsutil.atomic_path(gif) as tmp:
+        pil[0].save(tmp, format="GIF", save_all=True, append_images=pil[1:], duration=250, loop=0)
+    with fsutil.atomic_path(strip) as tmp:
+        Image.fromarray(np.concatenate(frames, axis=1)).save(tmp, format="PNG")
+    return gif, strip
+
+
+# --------------------------------------------------------------------------------------------- index
+
+
+def _read_json(p: Path) -> Any:
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _is_result(folder: Path) -> bool:
+    return (folder / "params.json").is_file() or (folder / "error.txt").is_file() or (folder / "done").is_file()
+
+
+def result_folders(root: str | os.PathLike[str]) -> list[Path]:
+    """``root`` itself when it is one result folder, else its sub-folders that are (sorted by name)."""
+    root = Path(root)
+    if _is_result(root):
+        return [root]
+    return sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and _is_result(p)),
+                  key=lambda p: p.name)  # fmt: skip
+
+
+def _fmt(x: Any, scale: float = 1.0, digits: int = 1, unit: str = "") -> str:
+    try:
+        v = float(x) * scale
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(v):
+        return "–"
+    return f"{v:.{digits}f}{unit}"
+
+
+def _card(folder: Path, link_prefix: str) -> tuple[str, str]:
+    """(status, HTML of one result card)."""
+    e = html.escape
+    done = _read_json(folder / "done") if (folder / "done").is_file() else None
+    params = _read_json(folder / "params.json") if (folder / "params.json").is_file() else None
+    err = None
+    if (folder / "error.txt").is_file():
+        try:
+            err = (folder / "error.txt").read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            err = "error.txt unreadable"
+    if err is not None and not done:
+        status = "failed"
+    elif params is not None:
+        status = "ok"
+    else:
+        status = "incomplete"
+    href = (lambda name: f"{link_prefix}{quote(name)}")  # noqa: E731
+    rows: list[tuple[str, str]] = []
+    if params:
+        losses = params.get("losses") or {}
+        obj = params.get("object") or {}
+        body = params.get("body") or {}
+        rows += [
+            ("object", e(str(obj.get("category", "–")))),
+            ("label", e(str(obj.get("label", "–")))),
+            ("contact distance", _fmt(losses.get("contact_distance_m"), 100, 1, " cm")),
+            ("max penetration", _fmt(losses.get("penetration_max_m"), 100, 1, " cm")),
+            ("silhouette IoU", _fmt(losses.get("silhouette_iou"), 1, 2)),
+            ("body height", _fmt(body.get("height_m"), 1, 2, " m")),
+            ("object size", _fmt(obj.get("size_m"), 1, 2, " m")),
+        ]
+        t = params.get("timings_s") or {}
+        secs = (done or {}).get("seconds") or (sum(float(v) for v in t.values() if isinstance(v, (int, float))) or None)
+        rows.append(("seconds", _fmt(secs, 1, 1, " s")))
+        src = (params.get("image") or {}).get("path")
+        if src:
+            rows.append(("image", e(str(src))))
+    pics = ""
+    if (folder / "overlay.png").is_file():
+        pics += f'<a href="{href("overlay.png")}"><img loading="lazy" src="{href("overlay.png")}" alt="overlay"></a>'
+    if (folder / TURNTABLE_GIF).is_file():
+        pics += f'<a href="{href(TURNTABLE_GIF)}"><img loading="lazy" src="{href(TURNTABLE_GIF)}" alt="turntable"></a>'
+    files = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    links = " ".join(f'<a href="{href(n)}">{e(n)}</a>' for n in files)
+    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    err_html = f'<p class="err">{e(err)}</p>' if err else ""
+    card = (
+        f'<div class="card {status}"><h2>{e(folder.name)} <span class="badge">{status}</span></h2>'
+        f'<div class="pics">{pics}</div>{err_html}<table>{table}</table><p class="files">{links}</p></div>'
+    )
+    return status, card
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:1.5em;background:#fafafa;color:#222}
+.grid{display:flex;flex-wrap:wrap;gap:1em}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em;width:520px}
+.card h2{font-size:1em;margin:.2em 0 .5em;word-break:break-all}
+.badge{font-size:.8em;padding:.1em .5em;border-radius:3px;background:#ccc}
+.ok .badge{background:#c8f0c8}.failed .badge{background:#f6c4c4}.incomplete .badge{background:#f3e2b3}
+.pics img{width:250px;height:250px;object-fit:contain;background:#eee;margin-right:4px}
+table{border-collapse:collapse;font-size:.9em}th{text-align:left;padding-right:1em;font-weight:normal;color:#666}
+.err{color:#a00;font-family:monospace;word-break:break-word}.files{font-size:.8em}.files a{margin-right:.5em}
+.summary td,.summary th{padding:.1em .8em .1em 0}
+"""
+
+
+def _summary_html(root: Path) -> str:
+    e = html.escape
+    parts = []
+    for p in sorted(root.glob("summary*.json")):
+        s = _read_json(p)
+        if not isinstance(s, dict):
+            continue
+        c = s.get("counts") or {}
+        rows = [
+            ("images", c.get("images")), ("ok", c.get("ok")), ("failed", c.get("failed")),
+            ("skipped (done before)", c.get("skipped")), ("engine", s.get("engine")), ("jobs", s.get("jobs")),
+            ("wall time", _fmt(s.get("wall_seconds"), 1, 1, " s")),
+            ("images per minute", _fmt(s.get("images_per_minute"), 1, 2)),
+            ("peak memory per worker", _fmt(s.get("peak_rss_mb_max"), 1, 0, " MiB")),
+            ("interrupted", s.get("interrupted")),
+        ]  # fmt: skip
+        table = "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows if v is not None)
+        csv_name = p.with_suffix(".csv").name
+        parts.append(
+            f'<h3><a href="{quote(p.name)}">{e(p.name)}</a> · <a href="{quote(csv_name)}">{e(csv_name)}</a></h3>'
+            f'<table class="summary">{table}</table>'
+        )
+    return "".join(parts)
+
+
+def write_index(root: str | os.PathLike[str], turntables: bool = True) -> Path:
+    """Write ``root/index.html`` for one result folder or a batch folder (see the module docstring).
+
+    ``turntables``: render ``turntable.gif``/``.png`` first for result folders that have ``scene.glb``
+    but no turntable yet (a failure to render is noted on the card, not raised)."""
+    root = Path(root)
+    if not root.is_dir():
+        from hoirecon.errors import InputError
+
+        raise InputError(f"{root}: not a folder")
+    folders = result_folders(root)
+    if turntables:
+        for f in folders:
+            if (f / "scene.glb").is_file() and not (f / TURNTABLE_GIF).is_file():
+                try:
+                    write_turntable(f)
+                except Exception:  # noqa: BLE001 - the index still lists the folder
+                    pass
+    single = folders == [root]
+    cards, counts = [], {"ok": 0, "failed": 0, "incomplete": 0}
+    for f in folders:
+        status, card = _card(f, "" if single else f"{quote(f.name)}/")
+        counts[status] += 1
+        cards.append(card)
+    e = html.escape
+    title = f"hoirecon: {root.resolve().name}"
+    head = f"{len(folders)} result folder(s): {counts['ok']} ok, {counts['failed']} failed, {counts['incomplete']} incomplete"
+    body = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{_CSS}</style></head>"
+        f"<body><h1>{e(title)}</h1><p>{e(head)}</p>{_summary_html(root)}<div class='grid'>{''.join(cards)}</div>"
+        "</body></html>\n"
+    )
+    out = root / "index.html"
+    fsutil.write_text(out, body)
+    return out
