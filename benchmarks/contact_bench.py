@@ -50,6 +50,7 @@ def main() -> None:
     ap.add_argument("--scenes", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=5, help="timing runs (median reported)")
+    ap.add_argument("--write", type=Path, default=None, help="also write the tables to this Markdown file")
     args = ap.parse_args()
 
     from hoirecon.bench.scenes import _default_model, generate_scenes
@@ -107,37 +108,44 @@ def main() -> None:
             R.render_object_views(sc.mesh)
             per_obj[sc.category] = time.perf_counter() - a
 
-    print()
-    print(f"Contact vertices vs the scenes' true contacts, mean over {len(scenes)} synthetic scenes "
+    lines: list[str] = []
+    out = lines.append  # the report: printed, and written with --write
+    out(f"Contact vertices vs the scenes' true contacts, mean over {len(scenes)} synthetic scenes "
           f"(seed {args.seed}, body model {model.name}):")  # fmt: skip
-    print()
-    print("| contacts | human P | human R | human F1 | object P | object R | object F1 |")
-    print("|---|---|---|---|---|---|---|")
+    out("")
+    out("| contacts | human P | human R | human F1 | object P | object R | object F1 |")
+    out("|---|---|---|---|---|---|---|")
     for name, vals in rows.items():
         m = np.mean(np.asarray(vals), axis=0)
-        print(f"| {name} | " + " | ".join(f"{x:.3f}" for x in m) + " |")
-    print()
-    print("Human F1 (prior via RLL) per category: "
+        out(f"| {name} | " + " | ".join(f"{x:.3f}" for x in m) + " |")
+    out("")
+    out("Human F1 (prior via RLL) per category: "
           + ", ".join(f"{k} {np.mean(v):.2f}" for k, v in sorted(per_cat.items())))  # fmt: skip
-    print()
-    print("| step (8 views at 1024 px) | median s |")
-    print("|---|---|")
-    print(f"| render human views (4, uncached) | {med(t_render_h):.3f} |")
-    print(f"| render object views (4, {s.mesh.category}) | {med(t_render_o):.3f} |")
-    print(f"| lift both sides | {med(t_lift):.3f} |")
-    print(f"| total | {med([a + b + c for a, b, c in zip(t_render_h, t_render_o, t_lift)]):.3f} |")
-    print(f"| total, CPU time of the process (all threads) | {med(cpu):.3f} |")
+    out("")
+    out("| step (8 views at 1024 px) | median s |")
+    out("|---|---|")
+    out(f"| render human views (4, uncached) | {med(t_render_h):.3f} |")
+    out(f"| render object views (4, {s.mesh.category}) | {med(t_render_o):.3f} |")
+    out(f"| lift both sides | {med(t_lift):.3f} |")
+    out(f"| total | {med([a + b + c for a, b, c in zip(t_render_h, t_render_o, t_lift)]):.3f} |")
+    out(f"| total, CPU time of the process (all threads) | {med(cpu):.3f} |")
     worst = max(per_obj, key=per_obj.get)
-    print()
-    print(f"Object views over the {len(per_obj)} categories (one run each): median {med(per_obj.values()):.3f} s, "
+    out("")
+    out(f"Object views over the {len(per_obj)} categories (one run each): median {med(per_obj.values()):.3f} s, "
           f"max {per_obj[worst]:.3f} s ({worst}); the time grows with the object's screen coverage.")  # fmt: skip
-    print()
+    out("")
     load = ", load average %.1f" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
-    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores{load}, "
+    out(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores{load}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, median of {args.repeats} runs.")  # fmt: skip
-    print("InteractVLM's published human-contact F1 is 0.703 (DAMON test set, real photos): a different "
+    out("InteractVLM's published human-contact F1 is 0.703 (DAMON test set, real photos): a different "
           "dataset; not comparable with these synthetic scenes.")  # fmt: skip
 
+    report = "\n".join(lines)
+    print(report)
+    if args.write:
+        from _markdown import update_block
+
+        update_block(args.write, "contact-bench", "Contacts: Render-Localize-Lift on synthetic scenes (`make bench`)", report)
 
 if __name__ == "__main__":
     main()

@@ -164,17 +164,9 @@ def main() -> None:
     print(about)
     print(table)
     if args.write:
-        from hoirecon.fsutil import write_text
+        from _markdown import update_block
 
-        text = args.write.read_text() if args.write.exists() else "# Benchmarks\n"
-        marker_a, marker_b = "<!-- hoi-bench:start -->", "<!-- hoi-bench:end -->"
-        block = f"{marker_a}\n{about}\n\n{table}\n{marker_b}"
-        if marker_a in text:
-            text = text[: text.index(marker_a)] + block + text[text.index(marker_b) + len(marker_b):]
-        else:
-            text += "\n## Object fitting on synthetic scenes (`make bench`)\n\n" + block + "\n"
-        write_text(args.write, text)
-
+        update_block(args.write, "hoi-bench", "Object fitting on synthetic scenes (`make bench`)", f"{about}\n\n{table}")
 
 if __name__ == "__main__":
     main()

@@ -1,8 +1,9 @@
 """Contact-limb refinement: the last phase of the joint fit.
 
-With the object placed, only the limbs that touch it (the joint chain from the torso out to each
-contact body part, ``limb_joints`` in ``data/body_parts.json``) and the person's translation move, so
-that hands actually reach the handle and feet the deck. Losses:
+With the object placed, only the limbs in contact that do not reach the object yet (contact distance
+above ``reach_tol``; the joint chain from the torso out to that body part, ``limb_joints`` in
+``data/body_parts.json``) and the person's translation move, so that hands actually reach the handle
+and feet the deck. When every contact part already touches, nothing moves. Losses:
 
 * ``contact``: the same surface-to-surface attraction as the object fit, now moving the body;
 * ``reproj``: the robust 2D landmark term of the body fit, so the limbs stay on the person's pixels;
@@ -40,6 +41,7 @@ class LimbConfig:
     transl_sigma: float = 0.05
     max_contact_points: int = 300
     max_body_points: int = 1500
+    reach_tol: float = 0.02  # metres: only pairs whose contact distance after the object fit exceeds this move
     robust_sigma: float = 0.05  # 2D landmark residual scale, in person-box diagonals (as the body fit)
 
 
@@ -82,20 +84,23 @@ def refine_contact_limbs(
     dev = model.device
     rng = np.random.default_rng(0)
     f = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=dev)  # noqa: E731
-    parts = sorted({b for b, _ in contacts.pairs})
-    free = free_joints(model.name, tuple(model.pose_joints), parts)
-    mask = torch.zeros(len(model.pose_joints), 1, device=dev)
-    mask[free] = 1.0
-
     O = f(object_vertices)
-    pairs = []
-    for k in range(len(contacts.pairs)):
+    pairs, parts = [], set()
+    for k, (bpart, _) in enumerate(contacts.pairs):
         h = _subsample(contacts.human_vertices[contacts.pair_of_human_vertex == k], config.max_contact_points, rng)
         o = _subsample(contacts.object_vertices[contacts.pair_of_object_vertex == k], config.max_contact_points, rng)
         if len(h) and len(o):
             pairs.append((torch.as_tensor(h, device=dev), O[torch.as_tensor(o, device=dev)]))
-    if not pairs:
-        return body, np.zeros(3, np.float32), {}
+            with torch.no_grad():
+                gap = sum(_trimmed_mean(d, keep_fraction) for d in nearest_distances(f(body.vertices)[pairs[-1][0]][None], pairs[-1][1][None])) / 2
+            if float(gap) > config.reach_tol:  # this part does not reach the object yet: its limb may move
+                parts.add(bpart)
+    if not pairs or not parts:
+        return body, np.zeros(3, np.float32), {"limb_joints_free": 0.0}
+    parts = sorted(parts)
+    free = free_joints(model.name, tuple(model.pose_joints), parts)
+    mask = torch.zeros(len(model.pose_joints), 1, device=dev)
+    mask[free] = 1.0
     # Body points that may enter the object: the moving limbs and the contact parts.
     moving = np.isin(body.part_of_vertex, [body.part_names.index(p) for p in parts if p in body.part_names])
     moving |= np.isin(body.part_of_vertex, [i for i, n in enumerate(body.part_names)
