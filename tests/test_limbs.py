@@ -85,3 +85,21 @@ def test_limb_refinement_brings_a_missing_hand_back_to_the_object(anny_body, cat
     # The true body already touches: nothing moves.
     same, shift, losses = refine_contact_limbs(anny_body, sc.body, sc.object_vertices, sc.mesh.faces, c, sc.person, sc.camera, 1.0)
     assert same is sc.body and not shift.any() and losses["limb_joints_free"] == 0
+
+
+def test_patch_soft_silhouette_matches_the_dense_formula():
+    """The baselines' scatter-added soft silhouette against the direct all-pixels formula: values and
+    gradients, points inside, on the border and outside the image."""
+    from hoirecon.fitting.baselines import soft_silhouette, soft_silhouette_dense
+
+    g = torch.Generator().manual_seed(1)
+    uv = (torch.rand(2, 60, 2, generator=g) * torch.tensor([40.0, 30.0]) - 2.0).requires_grad_(True)
+    fast = soft_silhouette(uv, 26, 36, 1.0)
+    (fast * torch.linspace(0, 1, 36)).sum().backward()
+    g_fast = uv.grad.clone()
+    uv.grad = None
+    ref = soft_silhouette_dense(uv, 26, 36, 1.0)
+    (ref * torch.linspace(0, 1, 36)).sum().backward()
+    assert fast.shape == ref.shape == (2, 26, 36)
+    assert (fast - ref).abs().max() < 2e-3 and ref.max() > 0.9
+    assert torch.allclose(g_fast, uv.grad, atol=5e-3)
