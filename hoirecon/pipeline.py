@@ -161,4 +161,5 @@ class Pipeline:
             contacts=contacts,
             config=resolved,
             timings=timings,
+            contact_views=(localization.human_views, localization.object_views),
         )

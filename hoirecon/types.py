@@ -258,7 +258,9 @@ class FitResult:
 
 @dataclass(frozen=True)
 class Reconstruction:
-    """Everything the exporter writes. ``timings``: stage name -> seconds."""
+    """Everything the exporter writes. ``timings``: stage name -> seconds. ``contact_views``: the
+    (human, object) ``hoirecon.contact.render.ViewSet`` the contacts were localized in (None where the
+    localizer gave per-vertex values), reused for the contact pictures."""
 
     image: ImageInput
     detections: Detections
@@ -266,6 +268,7 @@ class Reconstruction:
     contacts: ContactSet
     config: Mapping[str, Any]
     timings: Mapping[str, float]
+    contact_views: tuple[Any, Any] = (None, None)
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,17 @@ def _gmof(sq: torch.Tensor, sigma: float) -> torch.Tensor:
     return s2 * sq / (s2 + sq)
 
 
+def reprojection_loss(kp: torch.Tensor, camera: CameraIntrinsics, xy: torch.Tensor, weight: torch.Tensor,
+                      scale_px: float, sigma: float, subset: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+    """The body fit's robust 2D term: Geman-McClure of the keypoints' (K, 3, camera frame) reprojection
+    residuals against ``xy`` (K, 2) px, in units of ``scale_px``, weighted by ``weight`` (K,) and
+    normalised by its sum; ``subset``: only these keypoints."""
+    res = ((_project(kp, camera) - xy) / scale_px).pow(2).sum(-1)
+    if subset is not None:
+        res, weight = res[subset], weight[subset]
+    return (weight * _gmof(res, sigma)).sum() / weight.sum().clamp(min=1e-6) / sigma**2
+
+
 def fit_body(
     model: BodyModel,
     person: PersonDetection,
@@ -199,17 +210,12 @@ def fit_body(
     pose.requires_grad_(True)
     shape.requires_grad_(True)
     sigma = config.robust_sigma
-    wsum = w.sum().clamp(min=1e-6)
 
     def losses(use_all: bool) -> dict[str, torch.Tensor]:
         out = model.forward(pose, shape)
         R = roma.rotvec_to_rotmat(orient)
         kp = out.keypoints @ R.transpose(-1, -2) + transl[:, None]
-        res = ((_project(kp[0], camera) - xy) / tg.scale_px).pow(2).sum(-1)
-        if use_all:
-            reproj = (w * _gmof(res, sigma)).sum() / wsum / sigma**2
-        else:
-            reproj = (w[torso] * _gmof(res[torso], sigma)).sum() / w[torso].sum().clamp(min=1e-6) / sigma**2
+        reproj = reprojection_loss(kp[0], camera, xy, w, tg.scale_px, sigma, None if use_all else torso)
         terms = {"reproj": config.w_reproj * reproj}
         if dirs is not None:
             d = kp[0, seg_b] - kp[0, seg_a]

@@ -140,7 +140,9 @@ def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str], *, bod
         _write_png(tmp / "overlay.png", overlay)
         from hoirecon.export.contact_views import write_contact_outputs
 
-        write_contact_outputs(recon, body_model if body_model is not None else recon.fit.body, recon.fit.object.mesh, tmp)
+        human_views, object_views = recon.contact_views  # the localizer's renders, when it made any
+        write_contact_outputs(recon, body_model if body_model is not None else recon.fit.body, recon.fit.object.mesh, tmp,
+                              human_views=human_views, object_views=object_views)  # fmt: skip
 
         missing = [n for n in OUTPUT_FILES if not (tmp / n).is_file()]
         if missing:

@@ -74,7 +74,7 @@ def refine_contact_limbs(
     added (3,) metres, and the final unweighted-by-step loss terms."""
     import roma
 
-    from hoirecon.body.fit import _gmof, _project, targets_from_person
+    from hoirecon.body.fit import reprojection_loss, targets_from_person
     from hoirecon.fitting.geometry import body_sdf_grid
     from hoirecon.fitting.joint import _subsample, _trimmed_mean, nearest_distances
 
@@ -84,15 +84,16 @@ def refine_contact_limbs(
     dev = model.device
     rng = np.random.default_rng(0)
     f = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=dev)  # noqa: E731
-    O = f(object_vertices)
+    O, V0 = f(object_vertices), f(body.vertices)
     pairs, parts = [], set()
     for k, (bpart, _) in enumerate(contacts.pairs):
         h = _subsample(contacts.human_vertices[contacts.pair_of_human_vertex == k], config.max_contact_points, rng)
         o = _subsample(contacts.object_vertices[contacts.pair_of_object_vertex == k], config.max_contact_points, rng)
         if len(h) and len(o):
-            pairs.append((torch.as_tensor(h, device=dev), O[torch.as_tensor(o, device=dev)]))
+            h_idx, Op = torch.as_tensor(h, device=dev), O[torch.as_tensor(o, device=dev)]
+            pairs.append((h_idx, Op))
             with torch.no_grad():
-                gap = sum(_trimmed_mean(d, keep_fraction) for d in nearest_distances(f(body.vertices)[pairs[-1][0]][None], pairs[-1][1][None])) / 2
+                gap = sum(_trimmed_mean(d, keep_fraction) for d in nearest_distances(V0[h_idx][None], Op[None])) / 2
             if float(gap) > config.reach_tol:  # this part does not reach the object yet: its limb may move
                 parts.add(bpart)
     if not pairs or not parts:
@@ -101,18 +102,16 @@ def refine_contact_limbs(
     free = free_joints(model.name, tuple(model.pose_joints), parts)
     mask = torch.zeros(len(model.pose_joints), 1, device=dev)
     mask[free] = 1.0
-    # Body points that may enter the object: the moving limbs and the contact parts.
-    moving = np.isin(body.part_of_vertex, [body.part_names.index(p) for p in parts if p in body.part_names])
-    moving |= np.isin(body.part_of_vertex, [i for i, n in enumerate(body.part_names)
-                                             if n in {p2 for p in parts for p2 in _downstream(p)}])  # fmt: skip
+    # Body points that may enter the object: the contact parts and every part a freed joint turns.
+    table, freed = limb_joints().get(model.name, {}), {model.pose_joints[i] for i in free}
+    turned = set(parts) | {p for p, chain in table.items() if freed & set(chain)}
+    moving = np.isin(body.part_of_vertex, [i for i, n in enumerate(body.part_names) if n in turned])
     probe = torch.as_tensor(_subsample(np.flatnonzero(moving), config.max_body_points, rng), device=dev)
     extent = float((object_vertices.max(0) - object_vertices.min(0)).max())
     obj_sdf = body_sdf_grid(object_vertices, object_faces, spacing=max(0.01, extent / 40), margin=0.05, device=dev)
 
     tg = targets_from_person(person)
     xy, w = f(tg.xy), f(tg.weight)
-    wsum = w.sum().clamp(min=1e-6)
-    sigma = config.robust_sigma
     pose0, shape = f(st.pose)[None], f(st.shape)[None]
     R = roma.rotvec_to_rotmat(f(st.orient))
     t0 = f(st.transl)
@@ -128,10 +127,9 @@ def refine_contact_limbs(
             for h_idx, Op in pairs
             for d in nearest_distances(V[h_idx][None], Op[None])
         ) / len(pairs)
-        res = ((_project(kp, camera) - xy) / tg.scale_px).pow(2).sum(-1)
         return {
             "contact": config.w_contact * contact[0],
-            "reproj": config.w_reproj * (w * _gmof(res, sigma)).sum() / wsum / sigma**2,
+            "reproj": config.w_reproj * reprojection_loss(kp, camera, xy, w, tg.scale_px, config.robust_sigma),
             "object_penetration": config.w_penetration * torch.relu(-obj_sdf(V[probe])).mean(),
             "pose": config.w_pose * dpose.pow(2).sum(),
             "transl": config.w_transl * (dt / config.transl_sigma).pow(2).sum(),
@@ -163,13 +161,3 @@ def refine_contact_limbs(
     final["limb_joints_free"] = float(len(free))
     return new, dt.detach().cpu().numpy().astype(np.float32), final
 
-
-def _downstream(part: str) -> tuple[str, ...]:
-    """The body parts that move when the chain out to ``part`` turns (its own limb, torso side)."""
-    for side in ("left", "right"):
-        arm = (f"{side}_upper_arm", f"{side}_forearm", f"{side}_hand")
-        leg = (f"{side}_thigh", f"{side}_calf", f"{side}_foot")
-        for chain in (arm, leg):
-            if part in chain:
-                return chain
-    return (part,)
