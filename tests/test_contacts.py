@@ -35,9 +35,14 @@ def test_selection_rules():
     bodies = [p["body"] for p in kept]
     assert "left_hand" in bodies and "right_hand" not in bodies  # best-supported alternative only
     assert "left_foot" not in bodies  # optional without evidence
-    assert "buttocks" in bodies  # required, occluded parts are kept
-    both = select_pairs(prior, {"right_hand": 0.5, "left_hand": 0.6, "left_foot": 0.3}, cfg)
-    assert {"left_hand", "right_hand", "left_foot"} <= {p["body"] for p in both}
+    assert "buttocks" not in bodies  # required, but nowhere near the object's mask
+    both = select_pairs(prior, {"right_hand": 0.5, "left_hand": 0.6, "left_foot": 0.3, "buttocks": 0.06}, cfg)
+    assert {"left_hand", "right_hand", "left_foot", "buttocks"} <= {p["body"] for p in both}
+    # Required pairs only: one is always kept, the best supported.
+    req = {"pairs": [{"body": "left_hand", "object": "top"}, {"body": "right_hand", "object": "top"}]}
+    assert [p["body"] for p in select_pairs(req, {"left_hand": 0.01, "right_hand": 0.03}, cfg)] == ["right_hand"]
+    assert [p["body"] for p in select_pairs(req, {"left_hand": 0.4, "right_hand": 0.0}, cfg)] == ["left_hand"]
+    assert len(select_pairs(req, {"left_hand": 0.4, "right_hand": 0.3}, cfg)) == 2
 
 
 def test_contacts_follow_the_hand_that_touches_the_object(rest_body, camera):

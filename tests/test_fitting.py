@@ -93,3 +93,46 @@ def test_baseline_objectives_follow_their_recipes(rest_body, camera):
     assert np.isfinite(phosa.object.vertices).all()
     assert 0.7 < phosa.object.scale < 1.4
     assert set(phosa.losses) >= {"silhouette", "interaction", "part", "depth", "scale"}
+
+
+def test_region_samples_lie_on_the_contact_region():
+    """Samples of a vertex set's surface: on the faces the set spans (area-weighted, so spread over
+    them), and for a set too sparse to span a face, on the half of each touching face nearer it."""
+    from hoirecon.fitting.joint import region_samples
+
+    box = trimesh.creation.box([0.4, 0.2, 0.3]).subdivide().subdivide()
+    V, F = box.vertices.astype(np.float32), np.asarray(box.faces)
+    top = np.flatnonzero(np.isclose(V[:, 1], 0.1))
+    rng = np.random.default_rng(0)
+    pts = region_samples(V, F, top, 400, rng)
+    assert len(pts) == 400 + len(top)
+    assert np.allclose(pts[:, 1], 0.1, atol=1e-6)  # on the top face only
+    assert np.ptp(pts[:, 0]) > 0.35 and np.ptp(pts[:, 2]) > 0.25  # spread over all of it
+    assert (np.abs(pts[:, 0]) <= 0.2 + 1e-6).all() and (np.abs(pts[:, 2]) <= 0.15 + 1e-6).all()
+    # One corner of a quad made of two large triangles.
+    quad_v = np.array([[0, 0, 0], [1, 0, 0], [1, 0, 1], [0, 0, 1]], np.float32)
+    quad_f = np.array([[0, 1, 2], [0, 2, 3]])
+    pts = region_samples(quad_v, quad_f, np.array([1]), 200, rng)
+    assert np.allclose(pts[:, 1], 0.0)
+    d_corner = np.linalg.norm(pts - quad_v[1], axis=1)
+    assert d_corner.max() <= 0.5 * np.sqrt(2) + 1e-6  # the half of the face nearer the corner
+    assert (pts[:, 0] >= 0.5 - 1e-6).all()
+
+
+def test_losses_at_the_true_pose_have_no_depth_order_violation(rest_body, camera):
+    """The ordinal depth term is zero at the true pose: object points at the mask's edge project onto
+    the person's edge pixels while lying in front of the body, and must not count as hidden."""
+    from hoirecon.bench.synthetic import make_scene
+    from hoirecon.fitting.joint import FitConfig, _Problem
+    from hoirecon.objects import build_mesh
+
+    for category, pair, rot in (("tennis_racket", ("right_hand", "grip"), rot_y(0.5)),
+                                ("umbrella", ("right_hand", "handle"), rot_y(0.2))):  # fmt: skip
+        mesh = build_mesh(category)
+        sc = make_scene(rest_body, mesh, rot, pair, camera)
+        pb = _Problem(rest_body, mesh, sc.contacts, sc.object, sc.person, camera, 0.15, False, FitConfig(), "cpu")
+        R = torch.as_tensor(np.asarray(sc.rotation), dtype=torch.float32)[None]
+        t = torch.as_tensor(np.asarray(sc.translation), dtype=torch.float32)[None]
+        terms = pb.losses(matrix_to_rot6d(R), t, torch.zeros(1), torch.zeros(1))
+        assert float(terms["depth"][0]) < 1e-3, (category, float(terms["depth"][0]))
+        assert pb.w_contact == FitConfig().w_contact  # ground truth is vertex-level

@@ -2,8 +2,9 @@
 
 The priors live in ``hoirecon/data/contacts.json``. Image evidence: a body part whose projected
 vertices fall on (a dilation of) the object's mask is likely to touch it; of alternative pairs (either
-hand holds the cup) the best-supported is kept, optional pairs need evidence, and a kept part is narrowed
-to the vertices that project onto the object when enough of them do.
+hand holds the cup) the best-supported is kept, optional pairs need evidence, required pairs are dropped
+when their part does not come near the object's mask at all, and a kept part is narrowed to the vertices
+that project onto the object when enough of them do.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class ContactConfig:
     dilate_frac: float = 0.03  # dilation radius as a fraction of the person box diagonal
     min_evidence: float = 0.2  # fraction of a part's projected vertices on the object to count as evidence
     min_narrow: int = 20  # narrow a part to its on-object vertices only when at least this many
+    min_required: float = 0.05  # a required pair whose part has less evidence than this is dropped
 
 
 def part_evidence(
@@ -65,6 +67,7 @@ def select_pairs(prior: dict[str, Any], scores: dict[str, float], cfg: ContactCo
     """Apply the selection rules to the category's pairs; returns the kept pair entries."""
     kept: list[dict[str, Any]] = []
     groups: dict[str, list[dict[str, Any]]] = {}
+    required = []
     for pair in prior["pairs"]:
         if "alt" in pair:
             groups.setdefault(pair["alt"], []).append(pair)
@@ -72,7 +75,15 @@ def select_pairs(prior: dict[str, Any], scores: dict[str, float], cfg: ContactCo
             if scores.get(pair["body"], 0.0) >= cfg.min_evidence:
                 kept.append(pair)
         else:
-            kept.append(pair)
+            required.append(pair)
+    # A touching part projects onto or next to the object (the touching points are in both
+    # projections), so a required part that does not come near the object's mask is not touching it.
+    # Occlusion does not hide this (every vertex is projected, seen or not); if no required part is
+    # near, the best-supported one is kept.
+    near = [p for p in required if scores.get(p["body"], 0.0) >= cfg.min_required]
+    if required and not near and not groups and not kept:
+        near = [max(required, key=lambda p: scores.get(p["body"], 0.0))]
+    kept.extend(near)
     for members in groups.values():
         ranked = sorted(members, key=lambda p: -scores.get(p["body"], 0.0))
         best = scores.get(ranked[0]["body"], 0.0)

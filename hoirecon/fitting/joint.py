@@ -4,13 +4,16 @@ Unknowns, per hypothesis: object rotation (6D), translation (metres, camera fram
 shift of the body along its viewing ray (``body + delta * centroid``, which keeps its projection).
 Losses (all plain torch, batched over hypotheses):
 
-* ``contact``: surface-to-surface attraction per contact pair: trimmed mean of nearest-point
-  distances from the body part to the object part and back (the closest 30% each way for part-level
-  contacts, all of them for vertex-level ones: ``ContactSet.precise``), metres;
+* ``contact``: surface-to-surface attraction per contact pair: trimmed mean of the distances from the
+  body part's points to the object part's surface (area samples, not only its vertices) and from the
+  object part's vertices back to the body part; for vertex-level contacts (``ContactSet.precise``) all
+  of them with weight 30, for part-level ones only the closest 5% / 2% with weight 4, metres;
 * ``sil_cover`` / ``sil_inside``: a 2D Chamfer silhouette: object mask pixels must be near a projected
   object point, projected points must fall inside the object mask (or on the person, who may occlude),
   in units of the object box diagonal;
-* ``depth``: ordinal depth: object points that project onto person-only pixels must lie behind the body;
+* ``depth``: ordinal depth: object points that project onto person-only pixels must lie behind the body
+  (person-only pixels start two reduced pixels away from the object mask, whose edge points project
+  onto the person's edge while lying in front of it);
 * ``penetration``: object points inside the body (negative body SDF), metres;
 * ``scale``: Gaussian prior on log-scale; ``upright``: the object's up stays up (upright categories);
   ``body_shift``: prior on the body's depth change.
@@ -62,9 +65,14 @@ class FitConfig:
     lr: float = 0.02
     yaw_starts: int = 8
     refine_top: int = 3  # hypotheses refined after the search; the best after refinement wins
-    keep_fraction: float = 0.3  # trimmed-mean fraction of the contact distances (part-level contacts)
-    keep_fraction_precise: float = 1.0  # the same for vertex-level contacts (ContactSet.precise)
-    w_contact: float = 30.0
+    # Part-level contacts (a prior's whole hand against a whole grip) say that the parts touch
+    # somewhere: only the closest few points attract, and weakly, so that the silhouette decides the
+    # rest. Vertex-level contacts (ContactSet.precise) are the touching regions: all of them attract.
+    keep_fraction: float = 0.05  # trimmed-mean fraction, body-to-object distances (part-level)
+    keep_fraction_back: float = 0.02  # the same, object-to-body (part-level; 0: that direction off)
+    keep_fraction_precise: float = 1.0  # both directions, vertex-level contacts
+    w_contact: float = 30.0  # vertex-level contacts
+    w_contact_part: float = 4.0  # part-level contacts
     w_sil_cover: float = 2.0
     w_sil_inside: float = 2.0
     w_depth: float = 20.0
@@ -105,6 +113,39 @@ def nearest_distances(A: torch.Tensor, B: torch.Tensor, back: bool = True) -> tu
     return da, (B - torch.gather(A, 1, ib[..., None].expand(-1, -1, A.shape[-1]))).norm(dim=-1)
 
 
+def region_samples(V: np.ndarray, F: np.ndarray, vidx: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """About ``n`` area-weighted points on the surface region of vertex set ``vidx`` (plus the vertices
+    themselves, subsampled): (M, 3) in the frame of ``V``. The region is the faces whose three vertices
+    are all in the set; a set too sparse for that (a few vertices on large faces) takes the half of each
+    face touching it that lies nearer its vertices in the set.
+
+    A contact's body points are matched to these rather than to the object's vertices, which on a
+    coarse mesh can lie centimetres apart: touching the surface between two vertices is then a touch."""
+    vidx = np.asarray(vidx, np.int64)
+    inset = np.zeros(len(V), bool)
+    inset[vidx] = True
+    k = inset[F].sum(1)
+    faces = F[k == 3]
+    if len(faces) == 0:
+        faces = F[k > 0]
+    if len(faces) == 0 or n <= 0:
+        return V[vidx]
+    a, b, c = (V[faces[:, i]].astype(np.float64) for i in range(3))
+    area = 0.5 * np.linalg.norm(np.cross(b - a, c - a), axis=1)
+    if area.sum() <= 0:
+        return V[vidx]
+    f = rng.choice(len(faces), n, p=area / area.sum())
+    r1, r2 = np.sqrt(rng.random(n)), rng.random(n)
+    pts = (1 - r1)[:, None] * a[f] + (r1 * (1 - r2))[:, None] * b[f] + (r1 * r2)[:, None] * c[f]
+    m = inset[faces[f]]  # (n, 3): which corners are in the set
+    if not m.all():  # partial faces: pull each sample halfway toward its face's corners in the set
+        corners = np.stack([a[f], b[f], c[f]], 1)
+        anchor = (corners * m[..., None]).sum(1) / m.sum(1, keepdims=True)
+        pts = 0.5 * (pts + anchor)
+    keep = vidx if len(vidx) <= n else rng.choice(vidx, n, replace=False)
+    return np.concatenate([pts, V[keep]]).astype(np.float32)
+
+
 def _trimmed_mean(d: torch.Tensor, frac: float) -> torch.Tensor:
     """Mean of the smallest ``frac`` of the last dimension."""
     k = max(1, int(math.ceil(frac * d.shape[-1])))
@@ -125,15 +166,21 @@ class _Problem:
         self.body_v = f(body.vertices)
         self.centroid = self.body_v.mean(0)
         # Part-level contacts (a whole hand, a whole seat) only partly touch: a trimmed mean lets the
-        # closest part of each set do the touching. Vertex-level contacts are the touching regions.
+        # closest few points of each set do the touching. Vertex-level contacts are the touching regions.
         self.keep = cfg.keep_fraction_precise if contacts.precise else cfg.keep_fraction
+        self.keep_back = cfg.keep_fraction_precise if contacts.precise else cfg.keep_fraction_back
+        self.w_contact = cfg.w_contact if contacts.precise else cfg.w_contact_part
         # Contact pairs: subsampled index sets.
-        self.pairs = []
+        self.pairs = []  # (body vertex indices, object vertex indices) per pair
+        self.pair_surface = []  # (M, 3) canonical points of each pair's object region
+        rng_region = np.random.default_rng(cfg.seed + 1)  # its own stream: the other subsets stay as they were
         for k in range(len(contacts.pairs)):
+            o_all = contacts.object_vertices[contacts.pair_of_object_vertex == k]
             h = _subsample(contacts.human_vertices[contacts.pair_of_human_vertex == k], cfg.max_contact_points, rng)
-            o = _subsample(contacts.object_vertices[contacts.pair_of_object_vertex == k], cfg.max_contact_points, rng)
+            o = _subsample(o_all, cfg.max_contact_points, rng)
             if len(h) and len(o):  # a pair with no vertices on one side attracts nothing
                 self.pairs.append((torch.as_tensor(h, device=dev), torch.as_tensor(o, device=dev)))
+                self.pair_surface.append(f(region_samples(mesh.vertices, mesh.faces, o_all, cfg.max_contact_points, rng_region)))
         if not self.pairs:
             raise InputError("no contact pair has vertices on both the body and the object")
         # Silhouette/depth/penetration points: a vertex subset (library meshes are densest at edges
@@ -169,8 +216,13 @@ class _Problem:
             "surface": few(self.surface),
             "mask_pts": few(self.mask_pts),
             "pairs": [(few(h), few(o)) for h, o in self.pairs],
+            "pair_surface": [few(S) for S in self.pair_surface],
         }
-        self.person_only = f((pm & ~om).astype(np.float32))
+        # Pixels where the person hides the object, at least two reduced pixels away from the object
+        # mask: object points at the mask's edge project there too (bilinear sampling, the masks'
+        # resolution) while lying in front of the body, and the depth order must not push them back.
+        away = cv2.distanceTransform((~om).astype(np.uint8), cv2.DIST_L2, 3) >= 2.0
+        self.person_only = f((pm & ~om & away).astype(np.float32))
         Ks = camera.K * np.array([[self.mask_scale], [self.mask_scale], [1.0]])
         self.K_small = Ks
         bd = depth_map(body.vertices, body.faces, Ks, w, h)
@@ -195,9 +247,10 @@ class _Problem:
     def losses(self, rot6d, t, log_s, delta, coarse: bool = False) -> dict[str, torch.Tensor]:
         """Per-hypothesis weighted loss terms, each (N,). ``coarse``: on the search-phase point subsets."""
         cfg = self.cfg
-        pairs, surface, mask_pts = self.pairs, self.surface, self.mask_pts
+        pairs, pair_surface, surface, mask_pts = self.pairs, self.pair_surface, self.surface, self.mask_pts
         if coarse:
-            pairs, surface, mask_pts = self.coarse["pairs"], self.coarse["surface"], self.coarse["mask_pts"]
+            c = self.coarse
+            pairs, pair_surface, surface, mask_pts = c["pairs"], c["pair_surface"], c["surface"], c["mask_pts"]
         R = rot6d_to_matrix(rot6d)  # (N,3,3)
         s = log_s.exp()[:, None, None]
         shift = delta[:, None] * self.centroid  # (N,3)
@@ -207,12 +260,13 @@ class _Problem:
 
         terms = {}
         contact = torch.zeros_like(log_s)
-        for h_idx, o_idx in pairs:
+        for (h_idx, o_idx), S in zip(pairs, pair_surface):
             Hp = self.body_v[h_idx][None] + shift[:, None]
-            Op = obj(self.X[o_idx])
-            dh, do = nearest_distances(Hp, Op)
-            contact = contact + _trimmed_mean(dh, self.keep) + _trimmed_mean(do, self.keep)
-        terms["contact"] = cfg.w_contact * contact / max(1, len(pairs))
+            contact = contact + _trimmed_mean(nearest_distances(Hp, obj(S), back=False)[0], self.keep)
+            if self.keep_back > 0:
+                do = nearest_distances(obj(self.X[o_idx]), Hp, back=False)[0]
+                contact = contact + _trimmed_mean(do, self.keep_back)
+        terms["contact"] = self.w_contact * contact / max(1, len(pairs))
 
         P = obj(surface)
         uv = self.project_small(P)
