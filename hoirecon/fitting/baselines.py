@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from hoirecon.fitting.geometry import matrix_to_rot6d, rot6d_to_matrix
-from hoirecon.fitting.joint import FitConfig, _diagnostics, _Problem
+from hoirecon.fitting.joint import FitConfig, _diagnostics, _Problem, mask_centroid_at
 from hoirecon.types import BodyFit, CameraIntrinsics, ContactSet, FitResult, ObjectDetection, ObjectFit, ObjectMesh, PersonDetection
 
 OBJECTIVES = ("ours", "interactvlm", "phosa")
@@ -106,13 +106,6 @@ def _setup(body, mesh, contacts, obj_det, person_det, camera, device, config: Ba
     return pb, _Sil(pb, config.sil_resolution)
 
 
-def _mask_centroid_at(obj_det: ObjectDetection, camera: CameraIntrinsics, z: float, dev) -> torch.Tensor:
-    """The object mask's centroid back-projected to depth ``z`` (metres, camera frame)."""
-    ys, xs = np.nonzero(obj_det.mask)
-    return torch.tensor([(xs.mean() + 0.5 - camera.cx) / camera.fx * z, (ys.mean() + 0.5 - camera.cy) / camera.fy * z, z],
-                        dtype=torch.float32, device=dev)  # fmt: skip
-
-
 def _kabsch(src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     cs, cd = src.mean(0), dst.mean(0)
     U, _, Vt = torch.linalg.svd((src - cs).T @ (dst - cd))
@@ -132,7 +125,7 @@ def fit_interactvlm(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_d
     pb, sil = _setup(body, mesh, contacts, obj_det, person_det, camera, device, config)
     H = pb.body_v[torch.cat([h for h, _ in pb.pairs])]
     O_idx = torch.cat([o for _, o in pb.pairs])
-    c = _mask_centroid_at(obj_det, camera, float(H[:, 2].mean()), pb.dev)
+    c = mask_centroid_at(obj_det, camera, float(H[:, 2].mean()), pb.dev)
     R = torch.eye(3, device=pb.dev)
     t = c - pb.X.mean(0)
     for _ in range(10):  # ICP: object contact vertices -> nearest human contact vertices
@@ -184,7 +177,7 @@ def fit_phosa(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det: Ob
     distance of each pair's part means (50), ordinal depth log(1 + exp(clamp(dz, 0, 2))) where masks and
     render disagree (1), scale prior (s - 1)^2 (100)."""
     pb, sil = _setup(body, mesh, contacts, obj_det, person_det, camera, device, config)  # sil: occlusion-aware
-    c = _mask_centroid_at(obj_det, camera, float(pb.body_v[:, 2].mean()), pb.dev)
+    c = mask_centroid_at(obj_det, camera, float(pb.body_v[:, 2].mean()), pb.dev)
     Rs = torch.tensor(_random_rotations(config.starts, config.seed), dtype=torch.float32, device=pb.dev)
     rot6d = matrix_to_rot6d(Rs).clone().requires_grad_(True)
     t = (c - pb.X.mean(0) @ Rs.transpose(1, 2)).clone().requires_grad_(True)

@@ -5,9 +5,10 @@ shift of the body along its viewing ray (``body + delta * centroid``, which keep
 Losses (all plain torch, batched over hypotheses):
 
 * ``contact``: surface-to-surface attraction per contact pair: trimmed mean of the distances from the
-  body part's points to the object part's surface (area samples, not only its vertices) and from the
-  object part's vertices back to the body part; for vertex-level contacts (``ContactSet.precise``) all
-  of them with weight 30, for part-level ones only the closest 5% / 2% with weight 4, metres;
+  body part's points to the object part's surface (area samples, not only its vertices) and, for
+  vertex-level contacts (``ContactSet.precise``), from the object part's vertices back to the body
+  part: all of them with weight 30; for part-level contacts only the closest 5% of the body part's
+  points, with weight 4, so that the image places the object; metres;
 * ``sil_cover`` / ``sil_inside``: a 2D Chamfer silhouette: object mask pixels must be near a projected
   object point, projected points must fall inside the object mask (or on the person, who may occlude),
   in units of the object box diagonal;
@@ -65,11 +66,16 @@ class FitConfig:
     lr: float = 0.02
     yaw_starts: int = 8
     refine_top: int = 3  # hypotheses refined after the search; the best after refinement wins
+    # Every starting rotation also starts centred on the mask's centroid ray, at the contacts' depth
+    # plus each of these offsets (in object extents); () turns these starts off.
+    mask_start_depths: tuple[float, ...] = (-0.5, 0.5)
     # Part-level contacts (a prior's whole hand against a whole grip) say that the parts touch
     # somewhere: only the closest few points attract, and weakly, so that the silhouette decides the
     # rest. Vertex-level contacts (ContactSet.precise) are the touching regions: all of them attract.
     keep_fraction: float = 0.05  # trimmed-mean fraction, body-to-object distances (part-level)
-    keep_fraction_back: float = 0.02  # the same, object-to-body (part-level; 0: that direction off)
+    # The same, object-to-body (part-level). 0: off, because a large part's vertices (a table top's)
+    # lie far apart and would pull one of them into the hand.
+    keep_fraction_back: float = 0.0
     keep_fraction_precise: float = 1.0  # both directions, vertex-level contacts
     w_contact: float = 30.0  # vertex-level contacts
     w_contact_part: float = 4.0  # part-level contacts
@@ -82,6 +88,7 @@ class FitConfig:
     w_body_shift: float = 2.0
     body_shift_sigma: float = 0.1
     max_contact_points: int = 300
+    region_points: int = 300  # area samples per contact pair's object region
     max_object_points: int = 800
     max_mask_points: int = 800
     search_points: int = 200  # object, mask and per-pair contact points while all the starts run
@@ -180,7 +187,7 @@ class _Problem:
             o = _subsample(o_all, cfg.max_contact_points, rng)
             if len(h) and len(o):  # a pair with no vertices on one side attracts nothing
                 self.pairs.append((torch.as_tensor(h, device=dev), torch.as_tensor(o, device=dev)))
-                self.pair_surface.append(f(region_samples(mesh.vertices, mesh.faces, o_all, cfg.max_contact_points, rng_region)))
+                self.pair_surface.append(f(region_samples(mesh.vertices, mesh.faces, o_all, cfg.region_points, rng_region)))
         if not self.pairs:
             raise InputError("no contact pair has vertices on both the body and the object")
         # Silhouette/depth/penetration points: a vertex subset (library meshes are densest at edges
@@ -324,6 +331,13 @@ def _diagnostics(body, contacts, obj_v, shift, mesh, pb) -> dict[str, float]:
     }
 
 
+def mask_centroid_at(obj_det: ObjectDetection, camera: CameraIntrinsics, z: float, dev) -> torch.Tensor:
+    """The object mask's centroid back-projected to depth ``z`` (metres, camera frame)."""
+    ys, xs = np.nonzero(obj_det.mask)
+    return torch.tensor([(xs.mean() + 0.5 - camera.cx) / camera.fx * z, (ys.mean() + 0.5 - camera.cy) / camera.fy * z, z],
+                        dtype=torch.float32, device=dev)  # fmt: skip
+
+
 def initial_rotations(upright: bool, yaw_starts: int) -> np.ndarray:
     if upright:
         return np.stack([rot_y(2 * math.pi * k / yaw_starts) for k in range(yaw_starts)])
@@ -351,12 +365,21 @@ def fit_object(
     pb = _Problem(body, mesh, contacts, obj_det, person_det, camera, scale_sigma, upright, config, device)
     dev = pb.dev
     Rs = torch.as_tensor(initial_rotations(upright, config.yaw_starts), dtype=torch.float32, device=dev)
-    N = len(Rs)
-    # Start: each rotation placed so that the object's contact points sit on the body's contact points.
+    # Starts: each rotation placed so that the object's contact points sit on the body's contact points
+    # and, per ``mask_start_depths``, with its centre on the mask's centroid ray in front of and behind
+    # the contacts: a large object centred on the hands (a table) would otherwise have to pass through
+    # the body to reach its side of it.
     h_all = torch.cat([h for h, _ in pb.pairs])
     o_all = torch.cat([o for _, o in pb.pairs])
     target = pb.body_v[h_all].mean(0)
-    t0 = target - pb.X[o_all].mean(0) @ Rs.transpose(1, 2)
+    starts = [target - pb.X[o_all].mean(0) @ Rs.transpose(1, 2)]
+    extent = float((pb.X.max(0).values - pb.X.min(0).values).max())
+    for k in config.mask_start_depths:
+        centre = mask_centroid_at(obj_det, camera, max(0.1, float(target[2]) + k * extent), dev)
+        starts.append(centre - pb.X.mean(0) @ Rs.transpose(1, 2))
+    t0 = torch.cat(starts)
+    Rs = Rs.repeat(len(starts), 1, 1)
+    N = len(Rs)
     rot6d = matrix_to_rot6d(Rs).clone().requires_grad_(True)
     t = t0.clone().requires_grad_(True)
     log_s = torch.zeros(N, device=dev, requires_grad=True)
