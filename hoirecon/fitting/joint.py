@@ -428,7 +428,7 @@ def fit_object(
     )
     if body_model is not None and body.state is not None and config.limbs.steps > 0:
         body_moved, extra, limb_losses = refine_contact_limbs(
-            body_model, body_moved, verts, mesh.faces, contacts, person_det, camera, pb.keep, config.limbs
+            body_model, body_moved, verts, mesh.faces, contacts, person_det, camera, pb.keep, config.limbs, pb.keep_back
         )
         shift = (shift + extra).astype(np.float32)
         losses.update(limb_losses)

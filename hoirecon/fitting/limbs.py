@@ -68,15 +68,19 @@ def refine_contact_limbs(
     camera: CameraIntrinsics,
     keep_fraction: float,
     config: LimbConfig = LimbConfig(),
+    keep_back: float | None = None,
 ) -> tuple[BodyFit, np.ndarray, dict[str, float]]:
     """Re-pose the contact limbs and shift the person against the fixed object (see the module
-    docstring). object_vertices: (Vo, 3) metres, camera frame. Returns the new body, the translation
-    added (3,) metres, and the final unweighted-by-step loss terms."""
+    docstring). object_vertices: (Vo, 3) metres, camera frame. The contact term is the object fit's:
+    the closest ``keep_fraction`` of each body part's points to area samples of the object region, plus
+    the closest ``keep_back`` (default: ``keep_fraction``; 0: none) of the object region's vertices to
+    the body part. Returns the new body, the translation added (3,) metres, and the final
+    unweighted-by-step loss terms."""
     import roma
 
     from hoirecon.body.fit import reprojection_loss, targets_from_person
     from hoirecon.fitting.geometry import body_sdf_grid
-    from hoirecon.fitting.joint import _subsample, _trimmed_mean, nearest_distances
+    from hoirecon.fitting.joint import _subsample, _trimmed_mean, nearest_distances, region_samples
 
     st = body.state
     if st is None or config.steps <= 0:
@@ -85,15 +89,26 @@ def refine_contact_limbs(
     rng = np.random.default_rng(0)
     f = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=dev)  # noqa: E731
     O, V0 = f(object_vertices), f(body.vertices)
+    keep_back = keep_fraction if keep_back is None else keep_back
+
+    def pair_distance(Hp: torch.Tensor, Sp: torch.Tensor, Op: torch.Tensor) -> torch.Tensor:
+        """The pair's contact term: the sum over its directions (one or two) of trimmed means."""
+        d = _trimmed_mean(nearest_distances(Hp[None], Sp[None], back=False)[0], keep_fraction)
+        if keep_back > 0:
+            d = d + _trimmed_mean(nearest_distances(Op[None], Hp[None], back=False)[0], keep_back)
+        return d[0]
+
     pairs, parts = [], set()
     for k, (bpart, _) in enumerate(contacts.pairs):
+        o_all = contacts.object_vertices[contacts.pair_of_object_vertex == k]
         h = _subsample(contacts.human_vertices[contacts.pair_of_human_vertex == k], config.max_contact_points, rng)
-        o = _subsample(contacts.object_vertices[contacts.pair_of_object_vertex == k], config.max_contact_points, rng)
+        o = _subsample(o_all, config.max_contact_points, rng)
         if len(h) and len(o):
             h_idx, Op = torch.as_tensor(h, device=dev), O[torch.as_tensor(o, device=dev)]
-            pairs.append((h_idx, Op))
+            Sp = f(region_samples(object_vertices, object_faces, o_all, config.max_contact_points, rng))
+            pairs.append((h_idx, Sp, Op))
             with torch.no_grad():
-                gap = sum(_trimmed_mean(d, keep_fraction) for d in nearest_distances(V0[h_idx][None], Op[None])) / 2
+                gap = pair_distance(V0[h_idx], Sp, Op) / (2 if keep_back > 0 else 1)  # mean over directions
             if float(gap) > config.reach_tol:  # this part does not reach the object yet: its limb may move
                 parts.add(bpart)
     if not pairs or not parts:
@@ -122,13 +137,9 @@ def refine_contact_limbs(
         out = model.forward(pose0 + mask * dpose, shape)
         V = out.vertices[0] @ R.T + t0 + dt
         kp = out.keypoints[0] @ R.T + t0 + dt
-        contact = sum(
-            _trimmed_mean(d, keep_fraction)
-            for h_idx, Op in pairs
-            for d in nearest_distances(V[h_idx][None], Op[None])
-        ) / len(pairs)
+        contact = sum(pair_distance(V[h_idx], Sp, Op) for h_idx, Sp, Op in pairs) / len(pairs)
         return {
-            "contact": config.w_contact * contact[0],
+            "contact": config.w_contact * contact,
             "reproj": config.w_reproj * reprojection_loss(kp, camera, xy, w, tg.scale_px, config.robust_sigma),
             "object_penetration": config.w_penetration * torch.relu(-obj_sdf(V[probe])).mean(),
             "pose": config.w_pose * dpose.pow(2).sum(),
