@@ -349,7 +349,7 @@ def process_item(item: BatchItem, out_root: str | os.PathLike[str]) -> dict[str,
         recon = st.pipeline.run(item.image, options)
         from hoirecon.export import write_outputs
 
-        write_outputs(recon, out, body_model=getattr(st.pipeline, "body_model", None))
+        write_outputs(recon, out, body_model=st.pipeline.body_model)
         if settings.turntable:
             from hoirecon.export.report import write_turntable
 

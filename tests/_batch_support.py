@@ -46,6 +46,8 @@ def write_small_inputs(folder: Path, good: int = 2, bad: bool = True) -> list[st
 
 
 class FakePipeline:
+    body_model = None  # the real pipeline's property; None: the writer draws the fitted body
+
     def run(self, image_path, options=None, on_stage=None):
         from hoirecon import io as hio
         from hoirecon.objects import resolve_label

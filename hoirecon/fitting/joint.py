@@ -159,6 +159,33 @@ def _trimmed_mean(d: torch.Tensor, frac: float) -> torch.Tensor:
     return (-torch.topk(-d, k, dim=-1).values).mean(-1)
 
 
+def contact_pairs(contacts: ContactSet, obj_vertices: np.ndarray, obj_faces: np.ndarray, max_points: int,
+                  region_points: int, rng: np.random.Generator,
+                  rng_region: np.random.Generator) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:  # fmt: skip
+    """Per contact pair with vertices on both meshes: (its index in ``contacts.pairs``, body vertex
+    indices, object vertex indices), the indices
+    subsampled to ``max_points`` with ``rng``, and (M, 3) area samples of the pair's object region in the
+    frame of ``obj_vertices`` (:func:`region_samples`, ``region_points``, ``rng_region``)."""
+    out = []
+    for k in range(len(contacts.pairs)):
+        o_all = contacts.object_vertices[contacts.pair_of_object_vertex == k]
+        h = _subsample(contacts.human_vertices[contacts.pair_of_human_vertex == k], max_points, rng)
+        o = _subsample(o_all, max_points, rng)
+        if len(h) and len(o):  # a pair with no vertices on one side attracts nothing
+            out.append((k, h, o, region_samples(obj_vertices, obj_faces, o_all, region_points, rng_region)))
+    return out
+
+
+def pair_contact(H: torch.Tensor, S: torch.Tensor, O: torch.Tensor, keep: float, keep_back: float) -> torch.Tensor:
+    """One pair's contact term, (N,) metres, for N hypotheses: the trimmed mean (closest ``keep``) of the
+    distances from the body points H (N, P, 3) to the object region's area samples S (N, M, 3), plus,
+    when ``keep_back`` > 0, that of the distances from the region's vertices O (N, Q, 3) back to H."""
+    d = _trimmed_mean(nearest_distances(H, S, back=False)[0], keep)
+    if keep_back > 0:
+        d = d + _trimmed_mean(nearest_distances(O, H, back=False)[0], keep_back)
+    return d
+
+
 class _Problem:
     """Precomputed, device-resident data for one image."""
 
@@ -177,17 +204,12 @@ class _Problem:
         self.keep = cfg.keep_fraction_precise if contacts.precise else cfg.keep_fraction
         self.keep_back = cfg.keep_fraction_precise if contacts.precise else cfg.keep_fraction_back
         self.w_contact = cfg.w_contact if contacts.precise else cfg.w_contact_part
-        # Contact pairs: subsampled index sets.
-        self.pairs = []  # (body vertex indices, object vertex indices) per pair
-        self.pair_surface = []  # (M, 3) canonical points of each pair's object region
-        rng_region = np.random.default_rng(cfg.seed + 1)  # its own stream: the other subsets stay as they were
-        for k in range(len(contacts.pairs)):
-            o_all = contacts.object_vertices[contacts.pair_of_object_vertex == k]
-            h = _subsample(contacts.human_vertices[contacts.pair_of_human_vertex == k], cfg.max_contact_points, rng)
-            o = _subsample(o_all, cfg.max_contact_points, rng)
-            if len(h) and len(o):  # a pair with no vertices on one side attracts nothing
-                self.pairs.append((torch.as_tensor(h, device=dev), torch.as_tensor(o, device=dev)))
-                self.pair_surface.append(f(region_samples(mesh.vertices, mesh.faces, o_all, cfg.region_points, rng_region)))
+        # Contact pairs: subsampled index sets, and canonical area samples of each object region (their
+        # own random stream: the other subsets stay as they were).
+        found = contact_pairs(contacts, mesh.vertices, mesh.faces, cfg.max_contact_points, cfg.region_points,
+                              rng, np.random.default_rng(cfg.seed + 1))  # fmt: skip
+        self.pairs = [(torch.as_tensor(h, device=dev), torch.as_tensor(o, device=dev)) for _, h, o, _ in found]
+        self.pair_surface = [f(S) for *_, S in found]
         if not self.pairs:
             raise InputError("no contact pair has vertices on both the body and the object")
         # Silhouette/depth/penetration points: a vertex subset (library meshes are densest at edges
@@ -269,10 +291,7 @@ class _Problem:
         contact = torch.zeros_like(log_s)
         for (h_idx, o_idx), S in zip(pairs, pair_surface):
             Hp = self.body_v[h_idx][None] + shift[:, None]
-            contact = contact + _trimmed_mean(nearest_distances(Hp, obj(S), back=False)[0], self.keep)
-            if self.keep_back > 0:
-                do = nearest_distances(obj(self.X[o_idx]), Hp, back=False)[0]
-                contact = contact + _trimmed_mean(do, self.keep_back)
+            contact = contact + pair_contact(Hp, obj(S), obj(self.X[o_idx]), self.keep, self.keep_back)
         terms["contact"] = self.w_contact * contact / max(1, len(pairs))
 
         P = obj(surface)

@@ -80,7 +80,7 @@ def refine_contact_limbs(
 
     from hoirecon.body.fit import reprojection_loss, targets_from_person
     from hoirecon.fitting.geometry import body_sdf_grid
-    from hoirecon.fitting.joint import _subsample, _trimmed_mean, nearest_distances, region_samples
+    from hoirecon.fitting.joint import _subsample, contact_pairs, pair_contact
 
     st = body.state
     if st is None or config.steps <= 0:
@@ -92,25 +92,18 @@ def refine_contact_limbs(
     keep_back = keep_fraction if keep_back is None else keep_back
 
     def pair_distance(Hp: torch.Tensor, Sp: torch.Tensor, Op: torch.Tensor) -> torch.Tensor:
-        """The pair's contact term: the sum over its directions (one or two) of trimmed means."""
-        d = _trimmed_mean(nearest_distances(Hp[None], Sp[None], back=False)[0], keep_fraction)
-        if keep_back > 0:
-            d = d + _trimmed_mean(nearest_distances(Op[None], Hp[None], back=False)[0], keep_back)
-        return d[0]
+        return pair_contact(Hp[None], Sp[None], Op[None], keep_fraction, keep_back)[0]
 
     pairs, parts = [], set()
-    for k, (bpart, _) in enumerate(contacts.pairs):
-        o_all = contacts.object_vertices[contacts.pair_of_object_vertex == k]
-        h = _subsample(contacts.human_vertices[contacts.pair_of_human_vertex == k], config.max_contact_points, rng)
-        o = _subsample(o_all, config.max_contact_points, rng)
-        if len(h) and len(o):
-            h_idx, Op = torch.as_tensor(h, device=dev), O[torch.as_tensor(o, device=dev)]
-            Sp = f(region_samples(object_vertices, object_faces, o_all, config.max_contact_points, rng))
-            pairs.append((h_idx, Sp, Op))
-            with torch.no_grad():
-                gap = pair_distance(V0[h_idx], Sp, Op) / (2 if keep_back > 0 else 1)  # mean over directions
-            if float(gap) > config.reach_tol:  # this part does not reach the object yet: its limb may move
-                parts.add(bpart)
+    found = contact_pairs(contacts, object_vertices, object_faces, config.max_contact_points,
+                          config.max_contact_points, rng, rng)  # fmt: skip
+    for k, h, o, S in found:
+        h_idx, Sp, Op = torch.as_tensor(h, device=dev), f(S), O[torch.as_tensor(o, device=dev)]
+        pairs.append((h_idx, Sp, Op))
+        with torch.no_grad():
+            gap = pair_distance(V0[h_idx], Sp, Op) / (2 if keep_back > 0 else 1)  # mean over directions
+        if float(gap) > config.reach_tol:  # this part does not reach the object yet: its limb may move
+            parts.add(contacts.pairs[k][0])
     if not pairs or not parts:
         return body, np.zeros(3, np.float32), {"limb_joints_free": 0.0}
     parts = sorted(parts)
