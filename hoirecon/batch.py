@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from hoirecon import fsutil
-from hoirecon.errors import HoireconError, InputError
+from hoirecon.errors import HoireconError, InputError, first_line, shown
 
 __all__ = [
     "IMAGE_EXTENSIONS", "DONE_MARKER", "ERROR_FILE", "BatchItem", "BatchSettings", "BatchResult",
@@ -62,7 +62,8 @@ _UNSAFE = re.compile(r"[^\w.-]+")
 
 SUMMARY_FIELDS = (
     "image", "name", "status", "seconds", "object_category", "object_label", "contact_distance_m",
-    "penetration_max_m", "silhouette_iou", "loss_total", "height_m", "worker_pid", "peak_rss_mb", "error",
+    "penetration_max_m", "silhouette_iou", "loss_total", "height_m", "quality", "quality_reasons", "worker_pid",
+    "peak_rss_mb", "error",
 )  # fmt: skip
 
 
@@ -144,6 +145,21 @@ def plan(source: str | os.PathLike[str], shard: tuple[int, int] | None = None) -
         i, n = shard
         items = items[i::n]
     return items
+
+
+def check_batch_root(out_root: Path, shard: tuple[int, int] | None = None) -> None:
+    """InputError unless the batch may write into ``out_root``: a folder that can be created, or a
+    writable folder that is hoirecon's (marker) or holds none of the files a batch writes at its top
+    (summary files, index.html, .logs), so a user's files there are never replaced."""
+    why = fsutil.output_problem(out_root, own=False)
+    if why:
+        raise InputError(f"--out {why}")
+    if out_root.is_dir() and not fsutil.is_ours(out_root):
+        ours = {*summary_names(shard), "index.html", ".logs"}
+        clash = sorted(q.name for q in out_root.iterdir() if q.name in ours)
+        if clash:
+            raise InputError(f"--out {shown(out_root)}: holds {', '.join(clash)} that hoirecon did not write "
+                             f"(no {fsutil.MARKER} marker); they are left alone: choose another folder")  # fmt: skip
 
 
 def summary_names(shard: tuple[int, int] | None) -> tuple[str, str]:
@@ -287,7 +303,7 @@ def peak_rss_mb() -> float:
 
 def one_line(exc: BaseException) -> str:
     """The error as one line: a user error's message, else ``internal error: Type: first line``."""
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    first = shown(first_line(exc), 400) if str(exc).strip() else ""
     if isinstance(exc, HoireconError):
         return first or type(exc).__name__
     return f"internal error: {type(exc).__name__}: {first}".rstrip(": ")
@@ -311,8 +327,9 @@ def _num(x: Any) -> float | None:
 
 
 def _write_error(out: Path, message: str) -> None:
-    """``out`` becomes a folder holding only ``error.txt`` (stale outputs of an earlier run go)."""
-    if out.is_dir() and not any(q.name != ERROR_FILE for q in out.iterdir()):
+    """``out`` becomes a folder holding only ``error.txt`` (stale outputs of an earlier run go); only
+    a folder hoirecon made (or an empty one) is touched (``fsutil.atomic_dir`` checks)."""
+    if out.is_dir() and fsutil.is_ours(out) and not any(q.name not in (ERROR_FILE, fsutil.MARKER) for q in out.iterdir()):
         fsutil.write_text(out / ERROR_FILE, message + "\n")
         return
     with fsutil.atomic_dir(out) as tmp:
@@ -342,6 +359,10 @@ def process_item(item: BatchItem, out_root: str | os.PathLike[str]) -> dict[str,
         row.update(status="fatal", error=one_line(err), exit_code=getattr(err, "exit_code", 1))
         return row
     t0 = time.perf_counter()
+    foreign = fsutil.output_problem(out)
+    if foreign is not None:  # a folder or file hoirecon did not make: never touched, not even error.txt
+        row.update(status="failed", seconds=0.0, error=foreign, peak_rss_mb=peak_rss_mb())
+        return row
     try:
         if settings.overwrite:
             (out / DONE_MARKER).unlink(missing_ok=True)
@@ -367,6 +388,8 @@ def process_item(item: BatchItem, out_root: str | os.PathLike[str]) -> dict[str,
             loss_total=_num(losses.get("total")),
             height_m=_num(recon.fit.body.height_m),
             timings_s={k: _num(v) for k, v in recon.timings.items()},
+            quality=(recon.quality or {}).get("status"),
+            quality_reasons="; ".join((recon.quality or {}).get("reasons", [])) or None,
             error=None,
         )
         st.images += 1
@@ -414,7 +437,7 @@ def sweep_temporaries(out_root: Path, names: Iterable[str]) -> int:
             removed += 1
     for name in wanted:
         folder = out_root / name
-        if folder.is_dir():
+        if folder.is_dir() and fsutil.is_ours(folder):  # never look inside a folder we did not make
             for entry in folder.iterdir():
                 if entry.name.startswith(".") and ".part" in entry.name:
                     shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
@@ -724,10 +747,11 @@ def run_batch(
         resolve_label(object_label)  # an unknown default label fails before any work
     emit_event = on_event or (lambda kind, data: None)
     out_root = Path(out_dir)
-    if out_root.exists() and not out_root.is_dir():
-        raise InputError(f"--out {out_root}: exists and is not a folder")
+    check_batch_root(out_root, shard)
     items = plan(source, shard)
     out_root.mkdir(parents=True, exist_ok=True)
+    if not fsutil.is_ours(out_root):
+        fsutil.write_marker(out_root)
     sweep_temporaries(out_root, [it.name for it in items])
 
     per_worker = threads if threads is not None else max(1, _cores() // jobs)

@@ -22,3 +22,10 @@ def cache_dir(create: bool = True) -> Path:
 def offline() -> bool:
     """True when ``HOIRECON_OFFLINE`` is set to a true value: never touch the network."""
     return os.environ.get("HOIRECON_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+
+
+def anny_data_ready() -> bool:
+    """True when Anny's body-model data has been built into the cache (the first use builds it,
+    about a minute; see ``hoirecon.body.anny_model``)."""
+    folder = cache_dir(create=False) / "anny"
+    return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))

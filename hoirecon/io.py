@@ -44,6 +44,7 @@ images with an alpha channel that is not fully opaque, alpha > 0).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -55,7 +56,7 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from hoirecon.errors import InputError
+from hoirecon.errors import InputError, shown
 from hoirecon.types import Box, CameraIntrinsics, ImageInput
 
 __all__ = [
@@ -69,12 +70,26 @@ __all__ = [
     "load_mask",
     "intrinsics_from_fov",
     "focal_from_exif",
+    "working_copy",
+    "scale_box",
+    "resize_mask",
+    "WORKING_MAX_SIDE",
 ]
 
 DEFAULT_FOV_DEG = 55.0
 MIN_SIDE_PX = 32
 MAX_MEGAPIXELS = 40.0
 MIN_BOX_PX = 4.0
+#: A box may overhang the image by this fraction of the image side (at least 2 px: rounding,
+#: inclusive end coordinates) and is clipped; a box that leaves it by more is an error (it usually
+#: means coordinates of another image: before EXIF rotation, or resized).
+BOX_TOLERANCE = 0.01
+MAX_SIDECAR_BYTES = 1_000_000
+MAX_SIDECAR_DEPTH = 32
+MAX_LABEL_CHARS = 200
+#: Working copy: perception and fitting run on the photo downscaled so that its longer side is at
+#: most this many pixels (``working_copy``); chosen by measurement (README, "Phone-size photos").
+WORKING_MAX_SIDE = 1280
 
 # EXIF tags (Exif sub-IFD 0x8769).
 _EXIF_IFD = 0x8769
@@ -198,18 +213,21 @@ def load_image(
     an image smaller than ``MIN_SIDE_PX`` on a side or larger than ``MAX_MEGAPIXELS``.
     """
     p = Path(path)
+    where = shown(p)
     if not p.exists():
-        raise InputError(f"{p}: file not found")
+        raise InputError(f"{where}: file not found")
     if p.is_dir():
-        raise InputError(f"{p}: is a folder, not an image file")
+        raise InputError(f"{where}: is a folder, not an image file")
+    if p.stat().st_size == 0:
+        raise InputError(f"{where}: file is empty")
     if focal_px is not None and not (isinstance(focal_px, (int, float)) and math.isfinite(focal_px) and focal_px > 0):
-        raise InputError(f"{p}: focal length must be a positive number of pixels, got {focal_px!r}")
+        raise InputError(f"{where}: focal length must be a positive number of pixels, got {shown(focal_px)}")
     try:
         with Image.open(p) as img:
             w0, h0 = img.size
             if w0 * h0 > MAX_MEGAPIXELS * 1e6:
                 raise InputError(
-                    f"{p}: image is too large ({w0}x{h0} = {w0 * h0 / 1e6:.1f} megapixels, "
+                    f"{where}: image is too large ({w0}x{h0} = {w0 * h0 / 1e6:.1f} megapixels, "
                     f"limit {MAX_MEGAPIXELS:g}); downscale it first"
                 )
             img.load()  # force decoding: catches truncated/corrupt data now
@@ -221,18 +239,18 @@ def load_image(
     except (UnidentifiedImageError, ImportError):
         # ImportError: some packages (ultralytics) wrap Image.open with optional-format plugins that are
         # imported only when Pillow itself fails to identify the file.
-        raise InputError(f"{p}: not an image file (or an image format that cannot be read)") from None
+        raise InputError(f"{where}: not an image file (or an image format that cannot be read)") from None
     except Image.DecompressionBombError as e:
-        raise InputError(f"{p}: image is too large ({e})") from None
+        raise InputError(f"{where}: image is too large ({e})") from None
     except PermissionError:
-        raise InputError(f"{p}: permission denied") from None
+        raise InputError(f"{where}: permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise InputError(f"{p}: image file is corrupt or truncated ({msg})") from None
+        msg = shown(str(e).splitlines()[0] if str(e) else type(e).__name__, 120)
+        raise InputError(f"{where}: image file is corrupt or truncated ({msg})") from None
 
     h, w = rgb.shape[:2]
     if min(w, h) < MIN_SIDE_PX:
-        raise InputError(f"{p}: image is too small ({w}x{h}; each side must be at least {MIN_SIDE_PX} px)")
+        raise InputError(f"{where}: image is too small ({w}x{h}; each side must be at least {MIN_SIDE_PX} px)")
 
     if focal_px is not None:
         f, source = float(focal_px), "user"
@@ -245,6 +263,45 @@ def load_image(
             f, source = cam.fx, "default_fov"
     camera = CameraIntrinsics(f, f, w / 2.0, h / 2.0, w, h, source)
     return ImageInput(path=p, rgb=rgb, camera=camera)
+
+
+def working_copy(image: ImageInput, max_side: int | None = WORKING_MAX_SIDE) -> ImageInput:
+    """The photo downscaled so that its longer side is at most ``max_side`` pixels (Lanczos), with the
+    intrinsics scaled by the same factor ``s = new long side / old long side`` (a pinhole camera
+    with ``f * s`` sees the same metric scene). ``original_size`` keeps the photo's own size, so
+    that results can be expressed for it (``ImageInput.scale``). A photo within the cap, or
+    ``max_side=None``, is returned as it is (with ``original_size`` set)."""
+    w, h = image.width, image.height
+    long_side = max(w, h)
+    if max_side is None or long_side <= max_side:
+        return dataclasses.replace(image, original_size=(w, h))
+    s = float(max_side) / float(long_side)
+    nw, nh = (max_side, max(1, round(h * s))) if w >= h else (max(1, round(w * s)), max_side)
+    rgb = np.asarray(Image.fromarray(image.rgb).resize((nw, nh), Image.Resampling.LANCZOS, reducing_gap=3.0))
+    cam = image.camera
+    camera = CameraIntrinsics(cam.fx * s, cam.fy * s, nw / 2.0, nh / 2.0, nw, nh, cam.source)
+    return ImageInput(path=image.path, rgb=np.ascontiguousarray(rgb), camera=camera, original_size=(w, h))
+
+
+def scale_box(box: Box, s: float) -> Box:
+    """A pixel box multiplied by ``s`` (original -> working pixels with ``s = image.scale``)."""
+    return Box(box.x0 * s, box.y0 * s, box.x1 * s, box.y1 * s)
+
+
+def resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(H, W) bool -> (height, width) bool by area averaging (a pixel is in when at least half of the
+    area it covers is); a mask that would vanish keeps its nearest-neighbour version."""
+    if mask.shape == (height, width):
+        return mask
+    a = Image.fromarray(mask.astype(np.uint8) * 255).resize((width, height), Image.Resampling.BOX)
+    out = np.asarray(a) >= 128
+    if not out.any() and mask.any():
+        out = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize((width, height), Image.Resampling.NEAREST)) > 0
+        if not out.any():
+            ys, xs = np.nonzero(mask)
+            out = np.zeros((height, width), bool)
+            out[min(height - 1, int(ys.mean() * height / mask.shape[0])), min(width - 1, int(xs.mean() * width / mask.shape[1]))] = True
+    return np.ascontiguousarray(out)
 
 
 # ------------------------------------------------------------------------------------------- sidecar
@@ -286,39 +343,71 @@ def read_sidecar(image_path: str | os.PathLike[str]) -> Sidecar | None:
     return None
 
 
+def _json_depth_ok(text: str, limit: int) -> bool:
+    """False when brackets nest deeper than ``limit`` (counted outside strings, no parsing)."""
+    depth, in_str, esc = 0, False, False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
 def _parse_sidecar(path: Path) -> Sidecar:
+    where = shown(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_SIDECAR_BYTES:
+            raise InputError(f"{where}: sidecar is {size} bytes; a sidecar is a small JSON object (limit {MAX_SIDECAR_BYTES})")
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read sidecar ({e})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: sidecar is not UTF-8 text") from None
+    except OSError as e:
+        raise InputError(f"{where}: cannot read sidecar ({e.strerror or type(e).__name__})") from None
+    if not _json_depth_ok(text, MAX_SIDECAR_DEPTH):
+        raise InputError(f"{where}: sidecar JSON nests deeper than {MAX_SIDECAR_DEPTH} levels")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(f"{path}: sidecar is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+        raise InputError(f"{where}: sidecar is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
     if not isinstance(data, dict):
-        raise InputError(f"{path}: sidecar must be a JSON object, got {type(data).__name__}")
+        raise InputError(f"{where}: sidecar must be a JSON object, got {type(data).__name__}")
     unknown = sorted(set(data) - set(_SIDECAR_KEYS))
     if unknown:
-        raise InputError(f"{path}: unknown sidecar key(s) {unknown}; allowed: {list(_SIDECAR_KEYS)}")
+        raise InputError(f"{where}: unknown sidecar key(s) {shown(unknown)}; allowed: {list(_SIDECAR_KEYS)}")
 
     label = data.get("object")
     if label is not None and (not isinstance(label, str) or not label.strip()):
-        raise InputError(f'{path}: "object" must be a non-empty string, got {label!r}')
+        raise InputError(f'{where}: "object" must be a non-empty string, got {shown(label)}')
+    if isinstance(label, str) and len(label.strip()) > MAX_LABEL_CHARS:
+        raise InputError(f'{where}: "object" is {len(label.strip())} characters long (limit {MAX_LABEL_CHARS})')
 
     def box(key: str) -> tuple[float, float, float, float] | None:
         v = data.get(key)
         if v is None:
             return None
         if not (isinstance(v, list) and len(v) == 4 and all(_is_number(x) for x in v)):
-            raise InputError(f'{path}: "{key}" must be a list of 4 numbers [x0, y0, x1, y1], got {v!r}')
+            raise InputError(f'{where}: "{key}" must be a list of 4 numbers [x0, y0, x1, y1], got {shown(v)}')
         x0, y0, x1, y1 = (float(x) for x in v)
         if x1 <= x0 or y1 <= y0:
-            raise InputError(f'{path}: "{key}" needs x0 < x1 and y0 < y1, got {v!r}')
+            raise InputError(f'{where}: "{key}" needs x0 < x1 and y0 < y1, got {shown(v)}')
         return (x0, y0, x1, y1)
 
     focal = data.get("focal_px")
     if focal is not None and not (_is_number(focal) and focal > 0):
-        raise InputError(f'{path}: "focal_px" must be a positive number, got {focal!r}')
+        raise InputError(f'{where}: "focal_px" must be a positive number, got {shown(focal)}')
 
     return Sidecar(
         path=path,
@@ -341,11 +430,12 @@ def parse_box(
     height: int,
     what: str = "--object-box",
 ) -> Box:
-    """``"x0,y0,x1,y1"`` (commas and/or spaces) or 4 numbers -> :class:`Box` clipped to the image.
+    """``"x0,y0,x1,y1"`` (commas and/or spaces) or 4 numbers -> :class:`Box` inside the image.
 
     Raises :class:`InputError` naming ``what`` when the value is not 4 finite numbers, when
-    x1 <= x0 or y1 <= y0, when the box lies entirely outside the ``width x height`` image, or when
-    the clipped box is smaller than 4 px on a side.
+    x1 <= x0 or y1 <= y0, when the box leaves the ``width x height`` image by more than
+    ``BOX_TOLERANCE`` of its side (at least 2 px; a smaller overhang is clipped), or when the box is
+    smaller than 4 px on a side.
     """
     if isinstance(text_or_list, Box):
         vals: list[Any] = text_or_list.as_list()
@@ -354,17 +444,17 @@ def parse_box(
         try:
             vals = [float(t) for t in parts]
         except ValueError:
-            raise InputError(f"{what}: expected 4 numbers x0,y0,x1,y1, got {text_or_list!r}") from None
+            raise InputError(f"{what}: expected 4 numbers x0,y0,x1,y1, got {shown(text_or_list)}") from None
     else:
         try:
             vals = list(text_or_list)
         except TypeError:
-            raise InputError(f"{what}: expected 4 numbers x0,y0,x1,y1, got {text_or_list!r}") from None
+            raise InputError(f"{what}: expected 4 numbers x0,y0,x1,y1, got {shown(text_or_list)}") from None
     if len(vals) != 4 or not all(
         isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(float(v))
         for v in vals
     ):
-        raise InputError(f"{what}: expected 4 numbers x0,y0,x1,y1, got {text_or_list!r}")
+        raise InputError(f"{what}: expected 4 numbers x0,y0,x1,y1, got {shown(text_or_list)}")
     x0, y0, x1, y1 = (float(v) for v in vals)
     if x1 <= x0 or y1 <= y0:
         raise InputError(f"{what}: need x0 < x1 and y0 < y1, got [{x0:g}, {y0:g}, {x1:g}, {y1:g}]")
@@ -373,6 +463,12 @@ def parse_box(
     if cx1 <= cx0 or cy1 <= cy0:
         raise InputError(
             f"{what}: box [{x0:g}, {y0:g}, {x1:g}, {y1:g}] is entirely outside the {width}x{height} image"
+        )
+    tx, ty = max(2.0, BOX_TOLERANCE * width), max(2.0, BOX_TOLERANCE * height)
+    if x0 < -tx or y0 < -ty or x1 > width + tx or y1 > height + ty:
+        raise InputError(
+            f"{what}: box [{x0:g}, {y0:g}, {x1:g}, {y1:g}] leaves the {width}x{height} image "
+            "(pixel coordinates of the image as stored, after EXIF orientation)"
         )
     if cx1 - cx0 < MIN_BOX_PX or cy1 - cy0 < MIN_BOX_PX:
         raise InputError(
@@ -384,18 +480,28 @@ def parse_box(
 def load_mask(path: str | os.PathLike[str], width: int, height: int) -> np.ndarray:
     """Read an object mask image (PNG) -> (height, width) bool, nonzero = object."""
     p = Path(path)
+    where = shown(p)
     if not p.is_file():
-        raise InputError(f"{p}: mask file not found")
+        raise InputError(f"{where}: mask file not found")
     try:
         with Image.open(p) as img:
+            mw0, mh0 = img.size
+            if (mw0, mh0) != (int(width), int(height)):  # before decoding: a huge mask costs nothing
+                raise InputError(f"{where}: mask is {mw0}x{mh0} but the image is {int(width)}x{int(height)}")
             img.load()
             if img.mode == "P":
                 img = img.convert("RGBA")
             a = np.asarray(img)
-    except UnidentifiedImageError:
-        raise InputError(f"{p}: mask is not an image file") from None
+    except InputError:
+        raise
+    except (UnidentifiedImageError, ImportError):
+        raise InputError(f"{where}: mask is not an image file") from None
+    except Image.DecompressionBombError:
+        raise InputError(f"{where}: mask image is far too large (decompression bomb check)") from None
+    except PermissionError:
+        raise InputError(f"{where}: permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise InputError(f"{p}: mask file is corrupt or truncated ({e})") from None
+        raise InputError(f"{where}: mask file is corrupt or truncated ({shown(str(e).splitlines()[0] if str(e) else type(e).__name__, 120)})") from None
     if a.ndim == 3:
         if a.shape[2] in (2, 4) and a[..., -1].min() < a[..., -1].max():
             m = a[..., -1] > 0  # alpha carries the mask
@@ -404,9 +510,6 @@ def load_mask(path: str | os.PathLike[str], width: int, height: int) -> np.ndarr
             m = np.any(c != 0, axis=2)
     else:
         m = a != 0
-    mh, mw = m.shape[:2]
-    if (mw, mh) != (int(width), int(height)):
-        raise InputError(f"{p}: mask is {mw}x{mh} but the image is {int(width)}x{int(height)}")
     if not m.any():
-        raise InputError(f"{p}: mask is empty (no nonzero pixels)")
+        raise InputError(f"{where}: mask is empty (no nonzero pixels)")
     return np.ascontiguousarray(m.astype(bool))

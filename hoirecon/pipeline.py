@@ -18,6 +18,9 @@ from hoirecon.contact.localizers import RLLConfig, infer_contacts_rll, make_loca
 from hoirecon.contact.priors import ContactConfig, category_prior
 from hoirecon.fitting.joint import FitConfig, fit_object
 from hoirecon.perception.chain import DetectionChain, DetectorConfig
+from hoirecon.quality import assess
+from hoirecon.inputs import CheckedInputs, check_image_inputs
+from hoirecon.io import WORKING_MAX_SIDE
 from hoirecon.types import Box, Reconstruction
 
 
@@ -49,9 +52,51 @@ class PipelineConfig:
     interactvlm_repo: str | None = None  # run: the InteractVLM checkout (with its weights)
     rll: RLLConfig = field(default_factory=RLLConfig)
     fit: FitConfig = field(default_factory=FitConfig)
+    working_max_side: int | None = WORKING_MAX_SIDE  # longer side of the working copy, pixels (None: the photo as is)
+    seed: int = 0  # every random source is seeded with this at the start of each image
+    fit_threads: int | None = 1  # torch threads inside the CPU stages (fixed: the answer must not depend on --jobs)
 
 
-StageCallback = Callable[[str], None]
+StageCallback = Callable[[str, "float | None"], None]
+
+
+@contextmanager
+def fixed_threads(n: int | None) -> Iterator[None]:
+    """torch uses ``n`` intra-op threads inside the block (then the previous count again), so that a
+    result never depends on the machine's cores or on how many batch workers share them (parallel
+    reductions sum in a thread-dependent order). ``None``: leave torch's setting (CUDA: its kernels
+    are not bit-reproducible anyway)."""
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every random source a stage may draw from: Python, NumPy's global state, torch (CPU and
+    CUDA), OpenCV (GrabCut's GMM initialisation). Called at the start of every image."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import cv2
+
+        cv2.setRNGSeed(seed)
+    except ImportError:  # pragma: no cover
+        pass
+    import torch
+
+    torch.manual_seed(seed)
 
 
 class Pipeline:
@@ -85,42 +130,55 @@ class Pipeline:
         return self._localizer
 
     def run(self, image_path: str | Path, options: ReconstructOptions = ReconstructOptions(),
-            on_stage: StageCallback | None = None) -> Reconstruction:
-        """Run every stage on one image (nothing is written; see ``hoirecon.export.write_outputs``)."""
-        from hoirecon import io, objects
+            on_stage: StageCallback | None = None, checked: CheckedInputs | None = None) -> Reconstruction:
+        """Run every stage on one image (nothing is written; see ``hoirecon.export.write_outputs``).
 
+        ``checked``: the image's inputs already read by ``hoirecon.inputs.check_image_inputs`` (the
+        CLI checks them before any model loads); else they are read here. ``on_stage(name, seconds)``
+        is called when a stage starts (``seconds`` None) and when it ends.
+
+        The photo is processed on a working copy whose longer side is at most
+        ``config.working_max_side`` pixels (``hoirecon.io.working_copy``); every random source is
+        seeded from ``config.seed`` at the start, so one image gives the same result alone or anywhere
+        in a batch."""
         timings: dict[str, float] = {}
 
         @contextmanager
         def stage(name: str) -> Iterator[None]:
             if on_stage:
-                on_stage(name)
+                on_stage(name, None)
             t0 = time.perf_counter()
             yield
             timings[name] = round(time.perf_counter() - t0, 4)
+            if on_stage:
+                on_stage(name, timings[name])
 
-        image_path = Path(image_path)
+        with fixed_threads(self.config.fit_threads if self.config.device == "cpu" else None):
+            return self._run(Path(image_path), options, stage, timings, checked)
+
+    def _run(self, image_path: Path, options: ReconstructOptions, stage, timings: dict[str, float],
+             checked: CheckedInputs | None) -> Reconstruction:
+        from hoirecon import io, objects
+
+        seed_everything(self.config.seed)
         with stage("load"):
-            sidecar = io.read_sidecar(image_path)
-            focal = options.focal_px if options.focal_px is not None else (sidecar.focal_px if sidecar else None)
-            kwargs: dict[str, Any] = {"focal_px": focal}
-            if options.fov_deg is not None:
-                kwargs["fov_deg"] = options.fov_deg
-            image = io.load_image(image_path, **kwargs)
-            label = options.object_label or (sidecar.object if sidecar else None)
-            if label:
+            if checked is None:
+                checked = check_image_inputs(
+                    image_path, object_label=options.object_label, object_box=options.object_box,
+                    object_mask=options.object_mask, mesh=options.mesh, focal_px=options.focal_px,
+                    fov_deg=options.fov_deg,
+                )  # fmt: skip
+            sidecar = checked.sidecar
+            image = io.working_copy(checked.image, self.config.working_max_side)
+            s = image.scale
+            label = checked.label
+            if label and checked.category is None:
                 objects.resolve_label(label)  # an unknown label fails before any model runs
-            raw_box = options.object_box if options.object_box is not None else (sidecar.object_box if sidecar else None)
-            what = "--object-box" if options.object_box is not None else f"{image_path}: sidecar object_box"
-            mask = io.load_mask(options.object_mask, image.width, image.height) if options.object_mask else None
-            box = None
-            if raw_box is not None:
-                box = io.parse_box(raw_box, image.width, image.height, what=what)
-            elif mask is not None:
+            box = io.scale_box(checked.box, s) if checked.box is not None else None
+            mask = io.resize_mask(checked.mask, image.width, image.height) if checked.mask is not None else None
+            if box is not None and checked.box_from == "mask" and mask is not None and mask.any():
                 box = Box.from_mask(mask)
-            person_box = None
-            if sidecar and sidecar.person_box is not None:
-                person_box = io.parse_box(sidecar.person_box, image.width, image.height, what=f"{image_path}: sidecar person_box")
+            person_box = io.scale_box(checked.person_box, s) if checked.person_box is not None else None
 
         with stage("perception"):
             detections, label = self.detection.run(image, label=label, box=box, mask=mask, person_box=person_box)
@@ -129,7 +187,7 @@ class Pipeline:
         with stage("body"):
             body = fit_body(self.body_model, person, image.camera, self.config.body_fit)
         with stage("object_mesh"):
-            mesh = objects.load_user_mesh(options.mesh, category) if options.mesh else objects.build_mesh(category)
+            mesh = objects.load_user_mesh(checked.mesh, category) if checked.mesh else objects.build_mesh(category)
             _, scale_sigma = objects.size_prior(category)
         with stage("contacts"):
             contacts, localization = infer_contacts_rll(self.localizer, image, detections, body, mesh, label, self.config.rll)
@@ -145,16 +203,20 @@ class Pipeline:
             "object_label": label,
             "object_category": category,
             "label_match": {"how": how, "score": score},
-            "object_box": obj_det.box.as_list(),
-            "object_mask": str(options.object_mask) if options.object_mask else None,
-            "mesh": str(options.mesh) if options.mesh else None,
-            "camera": {"focal_px": image.camera.fx, "source": image.camera.source,
+            "object_box": io.scale_box(obj_det.box, 1.0 / s).as_list(),
+            "working_image": {"width": image.width, "height": image.height, "scale": s,
+                              "max_side": self.config.working_max_side},
+            "object_mask": str(checked.mask_path) if checked.mask_path else None,
+            "mesh": str(checked.mesh) if checked.mesh else None,
+            "camera": {"focal_px": image.original_camera().fx, "source": image.camera.source,
                        "fov_deg": options.fov_deg if options.fov_deg is not None else io.DEFAULT_FOV_DEG},
             "sidecar": str(sidecar.path) if sidecar else None,
             "contacts_localization": localization.details,
             **asdict(self.config),
         }  # fmt: skip
+        quality = assess(fit.losses, fit.body.height_m, fit.body.params)
         return Reconstruction(
+            quality=quality,
             image=image,
             detections=detections,
             fit=fit,

@@ -76,11 +76,29 @@ class CameraIntrinsics:
 
 @dataclass(frozen=True)
 class ImageInput:
-    """The photo. ``rgb``: (H, W, 3) uint8, RGB order."""
+    """The photo. ``rgb``: (H, W, 3) uint8, RGB order; ``camera``: the intrinsics of ``rgb``.
+
+    ``original_size``: (W, H) of the photo as given (after EXIF orientation) when ``rgb`` is a working
+    copy of it (``hoirecon.io.working_copy``), else None; see ``scale``."""
 
     path: Path
     rgb: np.ndarray
     camera: CameraIntrinsics
+    original_size: tuple[int, int] | None = None
+
+    @property
+    def scale(self) -> float:
+        """Working pixels per original pixel (1.0 when ``rgb`` is the photo itself)."""
+        if self.original_size is None:
+            return 1.0
+        return float(max(self.width, self.height)) / float(max(self.original_size))
+
+    def original_camera(self) -> CameraIntrinsics:
+        """The intrinsics for the photo at its original size."""
+        if self.original_size is None or self.scale == 1.0:
+            return self.camera
+        s, (w, h), c = self.scale, self.original_size, self.camera
+        return CameraIntrinsics(c.fx / s, c.fy / s, w / 2.0, h / 2.0, int(w), int(h), c.source)
 
     @property
     def height(self) -> int:
@@ -260,7 +278,9 @@ class FitResult:
 class Reconstruction:
     """Everything the exporter writes. ``timings``: stage name -> seconds. ``contact_views``: the
     (human, object) ``hoirecon.contact.render.ViewSet`` the contacts were localized in (None where the
-    localizer gave per-vertex values), reused for the contact pictures."""
+    localizer gave per-vertex values), reused for the contact pictures. ``quality``: ``{"status": "ok" |
+    "suspect", "reasons": [...], "checks": {...}}`` (``hoirecon.quality.assess``). ``image`` is the
+    working copy the stages ran on (``image.original_size`` and ``image.scale`` relate it to the photo)."""
 
     image: ImageInput
     detections: Detections
@@ -269,6 +289,7 @@ class Reconstruction:
     config: Mapping[str, Any]
     timings: Mapping[str, float]
     contact_views: tuple[Any, Any] = (None, None)
+    quality: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

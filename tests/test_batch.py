@@ -22,6 +22,7 @@ from hoirecon import batch as B
 from hoirecon.cli.main import app
 from hoirecon.errors import InputError, MissingModelError
 from hoirecon.export.writer import OUTPUT_FILES
+from hoirecon.fsutil import MARKER, write_marker
 
 from ._batch_support import ROOT, no_temporaries, real_batch_output, write_small_inputs
 
@@ -85,11 +86,11 @@ def test_batch_isolates_bad_images_and_writes_summaries(tmp_path):
     assert [r["name"] for r in res.rows] == ["broken", "good_0", "good_1", "notes"]  # sorted
     for name in ("good_0", "good_1"):
         files = {p.name for p in (out / name).iterdir()}
-        assert files == set(OUTPUT_FILES) | {"done", "turntable.gif", "turntable.png"}
+        assert files == set(OUTPUT_FILES) | {"done", "turntable.gif", "turntable.png", MARKER}
         done = json.loads((out / name / "done").read_text())
         assert done["status"] == "ok" and done["object_category"] == "cup" and done["peak_rss_mb"] > 0
     for name, why in (("broken", "corrupt or truncated"), ("notes", "not an image file")):
-        assert {p.name for p in (out / name).iterdir()} == {"error.txt"}
+        assert {p.name for p in (out / name).iterdir()} == {"error.txt", MARKER}
         text = (out / name / "error.txt").read_text()
         assert why in text and text.count("\n") == 1
     s = json.loads((out / "summary.json").read_text())
@@ -127,7 +128,7 @@ def test_resume_skips_done_and_retries_failed(tmp_path, monkeypatch):
     res = _run(src, out, overwrite=True)
     assert [r["status"] for r in res.rows] == ["ok", "ok", "failed"]
     assert res.rows[2]["error"] == "internal error: RuntimeError: fake failure"
-    assert {p.name for p in (out / "good_1").iterdir()} == {"error.txt"}
+    assert {p.name for p in (out / "good_1").iterdir()} == {"error.txt", MARKER}
     assert (out / "good_0" / "scene.glb").stat().st_mtime_ns != mtime
 
 
@@ -164,6 +165,7 @@ def test_stale_temporaries_of_a_killed_run_are_swept(tmp_path):
     write_small_inputs(src, good=1, bad=False)
     out = tmp_path / "out"
     (out / "good_0").mkdir(parents=True)
+    write_marker(out / "good_0")  # the folder of an earlier, killed run
     (out / ".good_0.0123abcdef45.part").mkdir()
     (out / "good_0" / ".scene.glb.x1y2.part.glb").write_bytes(b"half")
     (out / ".other_batch.0123abcdef45.part").mkdir()  # not ours: left alone

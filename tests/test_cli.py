@@ -48,7 +48,7 @@ def camera_result(tmp_path_factory, anny_body):
 def test_example_end_to_end_writes_every_output(camera_result):
     names = {p.name for p in camera_result.iterdir()}
     assert names == {"scene.glb", "scene.obj", "human.obj", "object.obj", "params.json", "overlay.png", "config.json",
-                     "human_contacts.png", "object_contacts.png"}
+                     "human_contacts.png", "object_contacts.png", ".hoirecon"}
     params = json.loads((camera_result / "params.json").read_text())
     assert params["object"]["category"] == "camera_tripod"
     assert params["camera"]["source"] == "default_fov"
@@ -66,7 +66,7 @@ def test_example_end_to_end_writes_every_output(camera_result):
 
 def test_contacts_from_checks_its_inputs(tmp_path):
     res = runner.invoke(app, ["reconstruct", str(EXAMPLES / "camera.png"), "--contacts-from", "magic", "--out", str(tmp_path / "o")])
-    assert res.exit_code == 2 and "--contacts-from must be one of" in res.output
+    assert res.exit_code == 2 and "'magic' is not one of 'prior', 'interactvlm-import'" in res.output
     res = runner.invoke(app, ["reconstruct", str(EXAMPLES / "camera.png"), "--contacts-from", "interactvlm-import",
                               "--contacts", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])  # fmt: skip
     assert res.exit_code == 2 and "missing" in res.output and len(res.output.strip().splitlines()) == 1

@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 import trimesh
 
+from hoirecon.errors import InputError
+from hoirecon.fsutil import MARKER, write_marker
+
 from hoirecon.export import build_params, render_overlay, write_glb, write_obj, write_outputs
 from hoirecon.export import overlay as overlay_mod
 from hoirecon.export.mesh_io import glb_json, to_gltf_frame
@@ -157,7 +160,7 @@ def test_all_files_written(written):
     assert set(paths) == set(OUTPUT_FILES)
     for name, p in paths.items():
         assert p == out / name and p.is_file() and p.stat().st_size > 0
-    assert sorted(os.listdir(out)) == sorted(OUTPUT_FILES)
+    assert sorted(os.listdir(out)) == sorted(OUTPUT_FILES + (".hoirecon",))
     assert not [n for n in os.listdir(out.parent) if n.startswith(".")]  # no temp folders left
 
 
@@ -331,7 +334,10 @@ def test_params_json(written):
     for key in ("version", "image", "camera", "body", "object", "contacts", "detections", "losses", "timings_s", "frames"):
         assert key in p, key
     cam = recon.image.camera
-    assert p["image"] == {"path": "/photos/person_with_mug.jpg", "width": W, "height": H}
+    assert p["image"] == {"path": "/photos/person_with_mug.jpg", "width": W, "height": H,
+                          "working": {"width": W, "height": H, "scale": 1.0,
+                                      "camera": {"fx": p["camera"]["fx"], "fy": p["camera"]["fy"],
+                                                 "cx": p["camera"]["cx"], "cy": p["camera"]["cy"]}}}
     assert p["camera"]["fx"] == cam.fx and p["camera"]["source"] == "user"
     np.testing.assert_allclose(p["camera"]["K"], cam.K)
     assert p["body"]["model"] == "box"
@@ -587,6 +593,7 @@ def test_failure_leaves_nothing_behind(tmp_path, monkeypatch):
     # an existing folder with earlier results is left exactly as it was
     out = tmp_path / "out"
     out.mkdir()
+    write_marker(out)  # hoirecon's own folder
     (out / "keep.txt").write_text("mine")
     (out / "params.json").write_text('{"old": true}\n')
     before = _listing(out)
@@ -596,15 +603,33 @@ def test_failure_leaves_nothing_behind(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["out"]
 
 
+def test_user_folder_is_refused_untouched(tmp_path):
+    """A non-empty folder without hoirecon's marker is the user's: refused (exit 2), not one byte
+    written; an empty folder is fine."""
+    out = tmp_path / "Documents"
+    out.mkdir()
+    (out / "precious.txt").write_text("data")
+    before = _listing(out)
+    with pytest.raises(InputError, match="was not written by hoirecon"):
+        write_outputs(_recon(), out)
+    assert _listing(out) == before
+    assert sorted(os.listdir(tmp_path)) == ["Documents"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    write_outputs(_recon(), empty)
+    assert (empty / MARKER).is_file() and (empty / "scene.glb").is_file()
+
+
 def test_rewrite_replaces_outputs_and_keeps_other_files(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
+    write_marker(out)  # an earlier hoirecon result
     (out / "keep.txt").write_text("mine")
     (out / "params.json").write_text('{"old": true}\n')
     paths = write_outputs(_recon(category="coffee cup"), out)
     assert (out / "keep.txt").read_text() == "mine"
     assert "old" not in _strict_json(paths["params.json"])
-    assert sorted(os.listdir(out)) == sorted(OUTPUT_FILES + ("keep.txt",))
+    assert sorted(os.listdir(out)) == sorted(OUTPUT_FILES + ("keep.txt", ".hoirecon"))
     assert sorted(os.listdir(tmp_path)) == ["out"]
     gltf, _ = _glb_chunks(paths["scene.glb"])
     assert [n["name"] for n in gltf["nodes"]] == ["human", "object_coffee_cup"]

@@ -250,7 +250,10 @@ def test_parse_box_ok_and_clipped() -> None:
     assert parse_box("10,20,30,40", 100, 80) == Box(10, 20, 30, 40)
     assert parse_box(" 10, 20 ,30.5, 40 ", 100, 80) == Box(10, 20, 30.5, 40)
     assert parse_box([10, 20, 30, 40], 100, 80) == Box(10, 20, 30, 40)
-    assert parse_box((-10, -5, 300, 50), 100, 80) == Box(0, 0, 100, 50)
+    assert parse_box((-1.5, -0.5, 101, 50), 100, 80) == Box(0, 0, 100, 50)  # within 2 px: clipped
+    assert parse_box((0, 0, 1010, 50), 1000, 80) == Box(0, 0, 1000, 50)  # within 1 % of the side
+    with pytest.raises(InputError, match="leaves the 100x80 image"):
+        parse_box((-10, -5, 300, 50), 100, 80)  # coordinates of another image: an error, not a silent clip
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
-from hoirecon.cli.common import err_console, user_errors
+from hoirecon.cli import options as opt
+from hoirecon.cli.common import err_console, print_info, set_quiet, user_errors
 
 HELP = """Reconstruct every photo of a folder or glob, one output folder per photo.
 
@@ -37,31 +38,41 @@ Examples:
 def batch(
     source: str = typer.Argument(..., metavar="INPUT_DIR|GLOB", help="A folder (its images, not sub-folders) or a quoted glob ('**' recurses).", show_default=False),
     out: Path = typer.Option(..., "--out", help="Output folder (one sub-folder per image).", show_default=False),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (or Ray actors), each loading the models once."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (or Ray actors), each loading the models once."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Reprocess images that are already done."),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: process only images i, i+n, i+2n, ... of the sorted list (0 <= i < n)."),
-    engine: str = typer.Option("local", "--engine", help="local (process pool) or ray."),
+    engine: Literal["local", "ray"] = typer.Option("local", "--engine", help="local (process pool) or ray."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: start a local Ray instance)."),
     object_label: Optional[str] = typer.Option(None, "--object", "-o", help="Object label for images whose sidecar names none."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda or cuda:N."),
-    body_model: str = typer.Option("anny", "--body-model", help="anny (default) or smplx."),
-    smplx_dir: Optional[Path] = typer.Option(None, "--smplx-dir", help="Folder with SMPLX_NEUTRAL.npz."),
-    gender: str = typer.Option("neutral", "--gender", help="SMPL-X model: neutral, male or female."),
-    detector: str = typer.Option("auto", "--detector", help="auto, yolo or mediapipe."),
-    segmenter: str = typer.Option("auto", "--segmenter", help="auto, sam, yolo or grabcut."),
-    yolo_weights: Optional[Path] = typer.Option(None, "--yolo-weights", help="YOLO segmentation checkpoint (.pt)."),
-    sam_weights: Optional[Path] = typer.Option(None, "--sam-weights", help="SAM checkpoint (.pth)."),
-    offline: bool = typer.Option(False, "--offline", help="Never download weights (same as HOIRECON_OFFLINE=1)."),
+    device: str = opt.DEVICE,
+    body_model: opt.BodyModelName = opt.BODY_MODEL,
+    smplx_dir: Optional[Path] = opt.SMPLX_DIR,
+    gender: opt.Gender = opt.GENDER,
+    detector: opt.DetectorName = opt.DETECTOR,
+    segmenter: opt.SegmenterName = opt.SEGMENTER,
+    yolo_weights: Optional[Path] = opt.YOLO_WEIGHTS,
+    sam_weights: Optional[Path] = opt.SAM_WEIGHTS,
+    offline: bool = opt.OFFLINE,
     turntable: bool = typer.Option(True, "--turntable/--no-turntable", help="Render turntable.gif/.png per image."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no final line on stderr."),
+    quiet: bool = opt.QUIET,
 ) -> None:
+    set_quiet(quiet)
     with user_errors():
-        from hoirecon.batch import parse_shard, run_batch
+        from hoirecon.batch import check_batch_root, parse_shard, run_batch
         from hoirecon.cache import offline as offline_env
+        from hoirecon.inputs import RunChoices, check_label, check_run
+
+        # validate first: options, the default label, the output folder (no model is imported here)
+        check_run(RunChoices(device=device, body_model=body_model, gender=gender,
+                             smplx_dir=str(smplx_dir) if smplx_dir else None, detector=detector,
+                             segmenter=segmenter, yolo_weights=str(yolo_weights) if yolo_weights else None,
+                             sam_weights=str(sam_weights) if sam_weights else None))  # fmt: skip
+        check_label(object_label)
+        shard_t = parse_shard(shard)
+        check_batch_root(out, shard_t)
         from hoirecon.cli.reconstruct import check_device
 
         check_device(device)
-        shard_t = parse_shard(shard)
         pipeline = {
             "device": device, "body_model": body_model, "gender": gender,
             "smplx_dir": str(smplx_dir) if smplx_dir else None, "detector": detector, "segmenter": segmenter,
@@ -79,13 +90,14 @@ def batch(
 
 
 def _run_with_progress(source: str, out: Path, kwargs: dict):
+    from rich.text import Text
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from hoirecon.batch import run_batch, summary_names
 
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("[green]{task.fields[ok]} ok[/] [red]{task.fields[failed]} failed[/] {task.fields[skipped]} skipped"),
+        TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+        TextColumn("[green]{task.fields[ok]} ok[/] [red]{task.fields[failed]} failed[/] {task.fields[skipped]} skipped"),  # numbers only
         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console, transient=False,
     )  # fmt: skip
     state = {"task": None}
@@ -97,7 +109,9 @@ def _run_with_progress(source: str, out: Path, kwargs: dict):
         elif kind == "row" and state["task"] is not None:
             t = progress.tasks[state["task"]]
             if data["status"] == "failed":
-                progress.console.print(f"[red]failed[/] {data['name']}: {data.get('error')}", soft_wrap=True, markup=True, highlight=False)
+                progress.console.print(Text.assemble(("failed", "red"), f" {data['name']}: {data.get('error')}"), soft_wrap=True)
+            elif data.get("quality") == "suspect":
+                progress.console.print(Text.assemble(("suspect", "yellow"), f" {data['name']}: {data.get('quality_reasons')}"), soft_wrap=True)
             progress.update(state["task"], advance=1, ok=t.fields["ok"] + (data["status"] == "ok"),
                             failed=t.fields["failed"] + (data["status"] == "failed"))  # fmt: skip
 
@@ -105,16 +119,15 @@ def _run_with_progress(source: str, out: Path, kwargs: dict):
         with progress:
             result = run_batch(source, out, on_event=on_event, **kwargs)
     except KeyboardInterrupt:
-        err_console.print(f"interrupted: finished images are kept; run the same command again to resume ({out})")
+        err_console.print(Text(f"interrupted: finished images are kept; run the same command again to resume ({out})"))
         raise
     c, s = result.counts, result.summary
     ipm = s.get("images_per_minute")
     rss = s.get("peak_rss_mb_max")
-    err_console.print(
+    print_info(
         f"{c['ok']} ok, {c['failed']} failed, {c['skipped']} skipped in {s['wall_seconds']:.0f} s"
         + (f" ({ipm:.1f} images/minute" if ipm else "")
         + (f", peak memory per worker {rss:.0f} MiB)" if ipm and rss else (")" if ipm else ""))
-        + f" -> {out}/{summary_names(kwargs.get('shard'))[0]}, {out}/index.html",
-        soft_wrap=True, highlight=False,
+        + f" -> {out}/{summary_names(kwargs.get('shard'))[0]}, {out}/index.html"
     )
     return result

@@ -7,6 +7,7 @@ import platform
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -40,7 +41,7 @@ def doctor() -> None:
     except ImportError:
         table.add_row("torch", "[red]missing[/]")
     cache = cache_dir()
-    table.add_row("cache", f"{cache}{' (offline mode)' if offline() else ''}")
+    table.add_row("cache", f"{escape(str(cache))}{' (offline mode)' if offline() else ''}")
     anny_cached = any((cache / "anny").glob("**/*")) if (cache / "anny").exists() else False
     for pkg, role in [
         ("mediapipe", "person detection + mask (offline default)"),
@@ -60,7 +61,7 @@ def doctor() -> None:
     from hoirecon.body import body_model_status
 
     for name, (usable, detail) in body_model_status().items():
-        table.add_row(f"body model {name}", f"{'[green]usable[/]' if usable else '[yellow]not usable[/]'} - {detail}")
+        table.add_row(f"body model {name}", f"{'[green]usable[/]' if usable else '[yellow]not usable[/]'} - {escape(str(detail))}")
     from hoirecon import registry
 
     hash_text = {
@@ -71,9 +72,9 @@ def doctor() -> None:
     }
     for st in registry.status():
         if st.present:
-            table.add_row(f"weights {st.name}", f"[green]present[/] {st.path} - {hash_text.get(st.hash, st.hash)}")
+            table.add_row(f"weights {st.name}", f"[green]present[/] {escape(str(st.path))} - {hash_text.get(st.hash, st.hash)}")
         else:
-            table.add_row(f"weights {st.name}", f"[yellow]absent[/] - hoirecon models download {st.name} (-> {st.path})")
+            table.add_row(f"weights {st.name}", f"[yellow]absent[/] - hoirecon models download {st.name} (-> {escape(str(st.path))})")
     table.add_row("offline mode", "[yellow]on[/] (HOIRECON_OFFLINE): no downloads" if offline() else "off (downloads allowed)")
     console.print(table)
     raise typer.Exit(0)

@@ -8,7 +8,7 @@ import typer
 
 from hoirecon.cli.batch import HELP as BATCH_HELP
 from hoirecon.cli.batch import batch
-from hoirecon.cli.common import quiet_native_logs
+from hoirecon.cli.common import OneLineGroup, quiet_native_logs, redirect_native_stderr, setup_logging
 from hoirecon.cli.doctor import doctor
 from hoirecon.cli.models import models_app
 from hoirecon.cli.objects import objects_cmd
@@ -20,8 +20,10 @@ app = typer.Typer(
     name="hoirecon",
     help="One photo of a person using an object -> a metric 3D human + object scene (GLB, OBJ, JSON).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help is plain text: "[x0, y0, x1, y1]" and "'hoirecon[usd]'" print as written
+    cls=OneLineGroup,
 )
 
 
@@ -40,6 +42,7 @@ def main(
     ),
 ) -> None:
     quiet_native_logs()
+    setup_logging()
 
 
 app.command("reconstruct", help=RECONSTRUCT_HELP)(reconstruct)
@@ -50,5 +53,13 @@ app.command("doctor")(doctor)
 app.command("objects")(objects_cmd)
 app.add_typer(models_app, name="models", help="List, download and locate weights files (YOLO, SAM) in the cache.")
 
-if __name__ == "__main__":
+def run() -> None:
+    """The ``hoirecon`` console script: native libraries' stderr lines (TensorFlow Lite, absl, glog)
+    go to the null device (HOIRECON_DEBUG=1 shows them), then the app runs."""
+    quiet_native_logs()
+    redirect_native_stderr()
     app()
+
+
+if __name__ == "__main__":
+    run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hoirecon.cli.common import err_console, user_errors
@@ -14,6 +15,7 @@ models_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 _OFFLINE_HELP = "Never touch the network (same as HOIRECON_OFFLINE=1)."
@@ -83,7 +85,7 @@ def list_cmd() -> None:
             e = ents[st.name]
             present = "[green]yes[/]" if st.present else "[yellow]no[/]"
             size = _human(st.path.stat().st_size if st.present else e.size)
-            table.add_row(e.name, e.kind, present, size, e.licence, str(st.path))
+            table.add_row(escape(e.name), e.kind, present, size, escape(e.licence), escape(str(st.path)))
         Console().print(table)
 
 
@@ -114,7 +116,7 @@ def download_cmd(
             name, quiet, lambda cb: registry.download(name, force=force, offline=True if offline else None, progress=cb)
         )
         if before.present and before.hash != "mismatch" and not force and not quiet:
-            err_console.print(f"{name}: already in the cache")
+            err_console.print(f"{name}: already in the cache", markup=False)
         typer.echo(str(path))
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
-from hoirecon.cli.common import err_console, user_errors
+from hoirecon.cli.common import print_info, user_errors
 
 VIEW_HELP = """Write OUT_DIR/index.html to look at results in a browser, with a turntable per scene.
 
@@ -41,32 +42,32 @@ def view(
     turntable: bool = typer.Option(True, "--turntable/--no-turntable", help="Render missing turntables."),
 ) -> None:
     with user_errors():
-        from hoirecon.errors import InputError
+        from hoirecon.errors import InputError, shown
         from hoirecon.export.report import result_folders, write_index
 
         if not out_dir.is_dir():
-            raise InputError(f"{out_dir}: not a folder")
+            raise InputError(f"{shown(out_dir)}: not a folder")
         if not result_folders(out_dir):
-            raise InputError(f"{out_dir}: no reconstruction folders in it (params.json, done or error.txt)")
+            raise InputError(f"{shown(out_dir)}: no reconstruction folders in it (params.json, done or error.txt)")
         path = write_index(out_dir, turntables=turntable)
-        err_console.print(f"wrote {path}")
+        print_info(f"wrote {path}")
 
 
 def export(
     out_dir: Path = typer.Argument(..., help="A reconstruction folder or a batch folder.", show_default=False),
-    fmt: str = typer.Option(..., "--format", "-f", help="ply or usd.", show_default=False),
+    fmt: Literal["ply", "usd"] = typer.Option(..., "--format", "-f", help="ply or usd.", show_default=False),
 ) -> None:
     with user_errors():
-        from hoirecon.errors import InputError
+        from hoirecon.errors import InputError, shown
         from hoirecon.export.formats import export_folder
         from hoirecon.export.report import result_folders
 
         if not out_dir.is_dir():
-            raise InputError(f"{out_dir}: not a folder")
+            raise InputError(f"{shown(out_dir)}: not a folder")
         folders = [f for f in result_folders(out_dir) if (f / "scene.glb").is_file()]
         if not folders:
-            raise InputError(f"{out_dir}: no scene.glb in it or in its sub-folders")
+            raise InputError(f"{shown(out_dir)}: no scene.glb in it or in its sub-folders")
         n = 0
         for f in folders:
             n += len(export_folder(f, fmt))
-        err_console.print(f"wrote {n} {fmt} file(s) in {len(folders)} folder(s) under {out_dir}")
+        print_info(f"wrote {n} {fmt} file(s) in {len(folders)} folder(s) under {out_dir}")

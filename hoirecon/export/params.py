@@ -94,7 +94,8 @@ def _prob(p: np.ndarray | None) -> list[float] | None:
 
 def build_params(recon: Reconstruction) -> dict:
     """A JSON-serialisable summary of ``recon`` (camera-frame geometry; see ``frames``)."""
-    img, cam = recon.image, recon.image.camera
+    img, cam = recon.image, recon.image.original_camera()
+    inv = 1.0 / img.scale  # working pixels -> the photo's pixels
     body, obj = recon.fit.body, recon.fit.object
     mesh = obj.mesh
     det = recon.detections
@@ -119,7 +120,11 @@ def build_params(recon: Reconstruction) -> dict:
     params = {
         "version": PARAMS_VERSION,
         "frames": dict(FRAMES),
-        "image": {"path": str(img.path), "width": img.width, "height": img.height},
+        "image": {"path": str(img.path), "width": cam.width, "height": cam.height,
+                  "working": {"width": img.width, "height": img.height, "scale": img.scale,
+                              "camera": {"fx": img.camera.fx, "fy": img.camera.fy, "cx": img.camera.cx,
+                                         "cy": img.camera.cy}}},  # fmt: skip
+        "quality": dict(recon.quality),
         "camera": {
             "fx": cam.fx, "fy": cam.fy, "cx": cam.cx, "cy": cam.cy,
             "width": cam.width, "height": cam.height,
@@ -150,10 +155,11 @@ def build_params(recon: Reconstruction) -> dict:
         },
         "contacts": contacts,
         "detections": {
-            "person": {"box": det.person.box.as_list(), "backend": det.person.backend, "score": det.person.score},
+            "person": {"box": [v * inv for v in det.person.box.as_list()], "backend": det.person.backend,
+                       "score": det.person.score},
             "object": {
                 "label": det.object.label,
-                "box": det.object.box.as_list(),
+                "box": [v * inv for v in det.object.box.as_list()],
                 "backend": det.object.backend,
                 "score": det.object.score,
             },

@@ -106,11 +106,12 @@ def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str], *, bod
     "object_contacts.png": ...}`` with paths inside ``out_dir``. The two contact pictures are
     InteractVLM-style 2x2 view grids; with ``body_model`` the body is drawn in the canonical open pose
     of the contact views (cached per model), else as fitted.
-    Existing files of the same names are replaced; other files in ``out_dir`` are left alone.
+    Existing files of the same names are replaced; other files in ``out_dir`` are left alone. An
+    existing ``out_dir`` must be hoirecon's (its ``.hoirecon`` marker, written with the outputs) or
+    empty: a user's own folder is refused with InputError before anything is written.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"output path exists and is not a folder: {out_dir}")
+    fsutil.check_output(out_dir)  # a file, a read-only or a user's own folder: InputError, nothing written
     parent = out_dir.absolute().parent
     parent.mkdir(parents=True, exist_ok=True)
     # os.mkdir (not mkdtemp, which makes it 0700) so that the folder, if renamed to out_dir, gets the
@@ -144,10 +145,11 @@ def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str], *, bod
         write_contact_outputs(recon, body_model if body_model is not None else recon.fit.body, recon.fit.object.mesh, tmp,
                               human_views=human_views, object_views=object_views)  # fmt: skip
 
+        fsutil.write_marker(tmp)
         missing = [n for n in OUTPUT_FILES if not (tmp / n).is_file()]
         if missing:
             raise RuntimeError(f"export did not produce {missing}")
-        for name in OUTPUT_FILES:
+        for name in (*OUTPUT_FILES, fsutil.MARKER):
             os.chmod(tmp / name, file_mode)  # fsutil's temp files are 0600
         if not out_dir.exists():
             try:
@@ -155,7 +157,7 @@ def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str], *, bod
             except OSError:  # e.g. created concurrently: fall back to moving file by file
                 out_dir.mkdir(parents=True, exist_ok=True)
         if tmp.exists():
-            for name in OUTPUT_FILES:
+            for name in (*OUTPUT_FILES, fsutil.MARKER):
                 os.replace(tmp / name, out_dir / name)
     finally:
         if tmp.exists():

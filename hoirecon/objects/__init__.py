@@ -5,9 +5,10 @@ from hoirecon.objects.library import (
     build_mesh,
     categories,
     load_user_mesh,
+    match_label,
     resolve_label,
     resolve_label_verbose,
     size_prior,
 )
 
-__all__ = ["categories", "resolve_label", "resolve_label_verbose", "build_mesh", "load_user_mesh", "size_prior"]
+__all__ = ["categories", "resolve_label", "resolve_label_verbose", "build_mesh", "load_user_mesh", "match_label", "size_prior"]

@@ -44,7 +44,7 @@ from typing import Callable
 
 import numpy as np
 
-from hoirecon.errors import InputError
+from hoirecon.errors import InputError, shown
 from hoirecon.objects import shapes as S
 from hoirecon.types import ObjectMesh
 
@@ -125,13 +125,9 @@ def _nearest_by_embedding(name: str) -> tuple[str | None, float, list[tuple[str,
         return None
 
 
-def resolve_label_verbose(label: str) -> tuple[str, str, float | None]:
-    """``(category, how, score)``: how the label was resolved. ``how`` is ``"name"`` (the category
-    key itself, up to case, ``_``/``-``/spaces and a plural ``s``/``es``), ``"synonym"`` (one of its
-    synonyms in ``objects.json``) or ``"embedding"`` (text-embedding similarity, see
-    ``hoirecon.objects.embedding``; ``score`` is the cosine, ``None`` otherwise). Raises
-    ``InputError`` listing the known categories, plus the closest one and its score when the
-    embedding step ran."""
+def match_label(label: str) -> tuple[str, str] | None:
+    """``(category, "name" | "synonym")`` when ``label`` names a category or one of its synonyms
+    (see :func:`resolve_label_verbose`), else None. Needs no model: the input check uses it."""
     exact, compact = _lookup()
     name = _norm(label) if isinstance(label, str) else ""
     candidates = [name]
@@ -144,19 +140,33 @@ def resolve_label_verbose(label: str) -> tuple[str, str, float | None]:
     for cand in candidates:
         if cand in exact:
             key = exact[cand]
-            return key, ("name" if cand == _norm(key) else "synonym"), None
+            return key, ("name" if cand == _norm(key) else "synonym")
     for cand in candidates:
         if cand.replace(" ", "") in compact:
             key = compact[cand.replace(" ", "")]
-            return key, ("name" if cand.replace(" ", "") == _norm(key).replace(" ", "") else "synonym"), None
+            return key, ("name" if cand.replace(" ", "") == _norm(key).replace(" ", "") else "synonym")
+    return None
+
+
+def resolve_label_verbose(label: str) -> tuple[str, str, float | None]:
+    """``(category, how, score)``: how the label was resolved. ``how`` is ``"name"`` (the category
+    key itself, up to case, ``_``/``-``/spaces and a plural ``s``/``es``), ``"synonym"`` (one of its
+    synonyms in ``objects.json``) or ``"embedding"`` (text-embedding similarity, see
+    ``hoirecon.objects.embedding``; ``score`` is the cosine, ``None`` otherwise). Raises
+    ``InputError`` listing the known categories, plus the closest one and its score when the
+    embedding step ran."""
+    hit = match_label(label)
+    if hit is not None:
+        return hit[0], hit[1], None
+    name = _norm(label) if isinstance(label, str) else ""
     known = ", ".join(_table())
     nearest = _nearest_by_embedding(name)
     if nearest is not None:
         key, score, top = nearest
         if key is not None:
             return key, "embedding", score
-        raise InputError(f"unknown object label '{label}'; known: {known}; closest: {top[0][0]} ({top[0][1]:.2f})")
-    raise InputError(f"unknown object label '{label}'; known: {known}")
+        raise InputError(f"unknown object label '{shown(label)}'; known: {known}; closest: {top[0][0]} ({top[0][1]:.2f})")
+    raise InputError(f"unknown object label '{shown(label)}'; known: {known}")
 
 
 def resolve_label(label: str) -> str:
