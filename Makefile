@@ -1,6 +1,6 @@
 # make demo : create .venv, install, reconstruct the example photo into out/camera
 # make test : the same set-up, then the test suite
-# make bench: stage seconds and memory, body fit, detectors, object fitting (60 synthetic scenes), contacts
+# make bench: stage seconds and memory, a 12-megapixel photo vs 640 px, body fit, detectors, object fitting (60 synthetic scenes), contacts
 # make clients: Blender + the Khronos glTF validator for tests/test_clients.py (where it can install them)
 # make batch-demo: 31 photos through `hoirecon batch` with --jobs 1 and 2 (images/minute, memory per worker)
 PYTHON ?= python3
@@ -36,6 +36,7 @@ batch-demo: setup
 
 bench: setup
 	$(PY) benchmarks/stages.py --runs 3
+	$(PY) benchmarks/large_photo.py --runs 3 --write BENCHMARKS.md
 	$(PY) benchmarks/body_fit.py --runs 3
 	$(PY) benchmarks/detectors.py --runs 3
 	$(PY) benchmarks/hoi_bench.py --scenes 60 --write BENCHMARKS.md

@@ -193,13 +193,15 @@ class BatchSettings:
 def pipeline_config(device: str = "cpu", body_model: str = "anny", gender: str = "neutral",
                     smplx_dir: str | None = None, detector: str = "auto", segmenter: str = "auto",
                     yolo_weights: str | None = None, sam_weights: str | None = None,
-                    offline: bool | None = None):  # fmt: skip
+                    offline: bool | None = None, working_max_side: int | None = None):  # fmt: skip
     from hoirecon.pipeline import PipelineConfig
     from hoirecon.perception.chain import DetectorConfig
 
     det = DetectorConfig(detector=detector, segmenter=segmenter, yolo_weights=yolo_weights,
                          sam_weights=sam_weights, offline=offline)  # fmt: skip
-    return PipelineConfig(device=device, body_model=body_model, gender=gender, smplx_dir=smplx_dir, detection=det)
+    extra = {} if working_max_side is None else {"working_max_side": int(working_max_side)}
+    return PipelineConfig(device=device, body_model=body_model, gender=gender, smplx_dir=smplx_dir, detection=det,
+                          **extra)  # fmt: skip
 
 
 def default_pipeline(pipeline_kwargs: dict[str, Any]):

@@ -27,9 +27,9 @@ from hoirecon.errors import InputError, MissingModelError, shown
 from hoirecon.types import Box, ImageInput
 
 __all__ = ["CheckedInputs", "RunChoices", "check_image_inputs", "check_mesh", "check_run", "check_label",
-           "DEVICE_HELP", "MAX_MESH_BYTES"]  # fmt: skip
+           "check_object_source",
+           "DEVICE_HELP"]  # fmt: skip
 
-MAX_MESH_BYTES = 512 * 1024 * 1024
 DEVICE_HELP = "cpu, cuda or cuda:N"
 
 
@@ -77,49 +77,12 @@ def check_label(label: Any, what: str = "--object") -> tuple[str | None, str | N
 
 def check_mesh(path: str | os.PathLike[str]) -> Path:
     """A user mesh file that trimesh reads as triangles with finite vertices, valid face indices and a
-    non-zero area (read without trimesh's clean-up, which would hide NaN vertices)."""
-    import trimesh  # a geometry library, not a model
+    non-zero area (``hoirecon.objects.read_mesh_file``, which reads without trimesh's clean-up: that
+    would hide NaN vertices)."""
+    from hoirecon.objects import read_mesh_file
 
-    p = Path(path)
-    where = shown(p)
-    if not p.exists():
-        raise InputError(f"{where}: mesh file not found")
-    if not p.is_file():
-        raise InputError(f"{where}: mesh path is not a file")
-    size = p.stat().st_size
-    if size == 0:
-        raise InputError(f"{where}: mesh file is empty")
-    if size > MAX_MESH_BYTES:
-        raise InputError(f"{where}: mesh file is {size / 1e6:.0f} MB (limit {MAX_MESH_BYTES / 1e6:.0f} MB)")
-    if not os.access(p, os.R_OK):
-        raise InputError(f"{where}: permission denied")
-    ext = p.suffix.lower().lstrip(".")
-    if ext not in ("obj", "glb", "gltf", "ply", "stl", "off"):
-        raise InputError(f"{where}: mesh must be .obj, .glb, .gltf, .ply, .stl or .off, got '{shown(p.suffix, 20)}'")
-    try:
-        loaded = trimesh.load(str(p), force="mesh", process=False)
-    except Exception as err:  # noqa: BLE001 - trimesh's readers raise many types for a bad file; this is the reader's verdict
-        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise InputError(f"{where}: cannot read the mesh ({shown(msg, 120)})") from None
-    if isinstance(loaded, trimesh.Scene):
-        geoms = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
-        loaded = trimesh.util.concatenate(geoms) if geoms else None
-    if not isinstance(loaded, trimesh.Trimesh):
-        raise InputError(f"{where}: the file holds no triangle mesh")
-    v = np.asarray(loaded.vertices, dtype=np.float64)
-    f = np.asarray(loaded.faces, dtype=np.int64)
-    if len(v) == 0 or len(f) == 0:
-        raise InputError(f"{where}: mesh is empty (no faces)")
-    if not np.all(np.isfinite(v)):
-        bad = int((~np.isfinite(v)).any(axis=1).sum())
-        raise InputError(f"{where}: mesh has {bad} vertices with NaN or infinite coordinates")
-    if f.min() < 0 or f.max() >= len(v):
-        raise InputError(f"{where}: mesh faces index vertices that do not exist")
-    tri = v[f]
-    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
-    if not float(area.sum()) > 0.0 or float((v.max(0) - v.min(0)).max()) <= 0.0:
-        raise InputError(f"{where}: mesh is degenerate (zero area)")
-    return p
+    read_mesh_file(path)
+    return Path(path)
 
 
 def _check_focal(focal_px: Any, what: str) -> float | None:
@@ -260,3 +223,21 @@ def check_run(c: RunChoices) -> None:
             raise MissingModelError("--contacts-from interactvlm-run needs --interactvlm-repo DIR (an InteractVLM checkout with its weights)")
         if not Path(c.interactvlm_repo).is_dir():
             raise MissingModelError(f"--interactvlm-repo {shown(c.interactvlm_repo)}: no such folder")
+
+
+def check_object_source(checked: CheckedInputs, detector: str, yolo_weights: str | None) -> None:
+    """Without a box or mask (option or sidecar) a detector must find the object: fail now, before any
+    model loads, when none can (``mediapipe`` finds people only; ``auto`` uses YOLO only when its
+    weights are given or cached and never downloads)."""
+    if checked.box is not None or checked.mask is not None:
+        return
+    from hoirecon import registry
+
+    if detector == "yolo" or yolo_weights is not None:
+        return
+    if detector == "auto" and registry.cached_path("yolo11n-seg").is_file():
+        return
+    why = ("--detector mediapipe finds people only" if detector == "mediapipe"
+           else "no object detector is available (YOLO weights not in the cache: hoirecon models download yolo11n-seg)")
+    raise InputError(f"{shown(checked.image_path)}: no object box and {why}; pass --object-box x0,y0,x1,y1 or "
+                     f"--object-mask PNG, or write a sidecar {shown(checked.image_path.name, 60)}.json with \"object_box\"")

@@ -118,7 +118,10 @@ def test_detected_object_needs_no_label_or_box_and_is_recorded(tmp_path, monkeyp
     monkeypatch.setattr(DetectionChain, "yolo", lambda self: _FakeYolo())
     monkeypatch.setattr(DetectionChain, "sam", lambda self: None)
     out = tmp_path / "out"
-    res = runner.invoke(app, ["reconstruct", str(tmp_path / "astronaut.png"), "--out", str(out), "--quiet"])
+    # without a box the input check wants a detector that can run: YOLO weights given (the fake ignores them)
+    (tmp_path / "fake.pt").write_bytes(b"weights")
+    res = runner.invoke(app, ["reconstruct", str(tmp_path / "astronaut.png"), "--out", str(out), "--quiet",
+                              "--yolo-weights", str(tmp_path / "fake.pt")])  # fmt: skip
     assert res.exit_code == 0, res.output
     params = json.loads((out / "params.json").read_text())
     assert params["object"]["category"] == "helmet"

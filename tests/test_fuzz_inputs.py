@@ -99,6 +99,7 @@ def _invalid_cases(tmp: Path) -> list[tuple[str, list[str], str]]:
     add("box-markup", [str(good), "--object", "cup", "--object-box", "[red]1,2,3,4[/]"], "[red]1,2,3,4[/]")
     add("box-text", [str(good), "--object", "cup", "--object-box", "a,b,c,d"], "--object-box")
     add("label-1MB", [str(good), "--object", "y" * 1_000_000, "--object-box", "10,10,40,40"], "limit 200")
+    add("no-box-no-detector", [str(good), "--object", "cup", "--detector", "mediapipe"], "no object box")
     add("focal-negative", [str(good), *box, "--focal-px", "-5"], "--focal-px")
     add("focal-nan", [str(good), *box, "--focal-px", "nan"], "--focal-px")
     # masks

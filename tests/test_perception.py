@@ -422,3 +422,34 @@ def test_segment_object_box_is_whole_image() -> None:
     det = segment_object(_image(rgb), Box(0, 0, 400, 300), "ball")
     assert det.mask.shape == disk.shape and det.mask.any()
     assert det.backend in ("grabcut", "box-ellipse")
+
+
+# ----------------------------------------------------------------------------------------- working copy
+
+
+def test_working_copy_scales_intrinsics_and_keeps_the_photo_size(tmp_path: Path) -> None:
+    from hoirecon.io import resize_mask, scale_box, working_copy
+
+    p = tmp_path / "big.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (1500, 2000, 3), dtype=np.uint8)).save(p)
+    photo = load_image(p)
+    w = working_copy(photo, 1280)
+    assert (w.width, w.height) == (1280, 960) and w.original_size == (2000, 1500)
+    assert w.scale == pytest.approx(0.64) and w.camera.fx == pytest.approx(photo.camera.fx * 0.64)
+    assert (w.camera.cx, w.camera.cy) == (640.0, 480.0)
+    orig = w.original_camera()
+    assert orig.fx == pytest.approx(photo.camera.fx) and (orig.width, orig.height) == (2000, 1500)
+    # a 3D point projects to the same place, up to the scale
+    X = np.array([[0.3, -0.2, 2.5]])
+    assert np.allclose(w.camera.project(X), photo.camera.project(X) * 0.64)
+    # within the cap: the photo itself
+    same = working_copy(photo, 4000)
+    assert same.rgb is photo.rgb and same.scale == 1.0
+    assert scale_box(Box(100, 50, 300, 250), 0.64) == Box(64, 32, 192, 160)
+    m = np.zeros((1500, 2000), bool)
+    m[300:900, 500:1000] = True
+    small = resize_mask(m, 1280, 960)
+    assert small.shape == (960, 1280) and abs(int(small.sum()) - int(600 * 500 * 0.64**2)) < 2000
+    dot = np.zeros((1500, 2000), bool)
+    dot[700, 1000] = True  # a one-pixel mask does not vanish
+    assert resize_mask(dot, 128, 96).sum() == 1

@@ -8,7 +8,7 @@ from typing import Literal, Optional
 import typer
 
 from hoirecon.cli import options as opt
-from hoirecon.cli.common import err_console, print_info, set_quiet, user_errors
+from hoirecon.cli.common import err_console, print_info, print_notice, set_quiet, user_errors
 
 HELP = """Reconstruct every photo of a folder or glob, one output folder per photo.
 
@@ -53,6 +53,7 @@ def batch(
     yolo_weights: Optional[Path] = opt.YOLO_WEIGHTS,
     sam_weights: Optional[Path] = opt.SAM_WEIGHTS,
     offline: bool = opt.OFFLINE,
+    max_side: int = opt.MAX_SIDE,
     turntable: bool = typer.Option(True, "--turntable/--no-turntable", help="Render turntable.gif/.png per image."),
     quiet: bool = opt.QUIET,
 ) -> None:
@@ -73,11 +74,17 @@ def batch(
         from hoirecon.cli.reconstruct import check_device
 
         check_device(device)
+        from hoirecon.cache import anny_data_ready
+
+        if body_model == "anny" and not anny_data_ready():
+            print_notice("building Anny's body-model data once into the hoirecon cache (about a minute per worker "
+                         "that starts before it is done)")
         pipeline = {
             "device": device, "body_model": body_model, "gender": gender,
             "smplx_dir": str(smplx_dir) if smplx_dir else None, "detector": detector, "segmenter": segmenter,
             "yolo_weights": str(yolo_weights) if yolo_weights else None,
             "sam_weights": str(sam_weights) if sam_weights else None, "offline": offline or offline_env(),
+            "working_max_side": max_side,
         }  # fmt: skip
         kwargs = dict(jobs=jobs, overwrite=overwrite, shard=shard_t, engine=engine, address=address,
                       object_label=object_label, pipeline=pipeline, turntable=turntable)  # fmt: skip

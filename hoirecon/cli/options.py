@@ -7,6 +7,7 @@ from typing import Literal
 import typer
 
 from hoirecon.inputs import DEVICE_HELP
+from hoirecon.io import WORKING_MAX_SIDE
 
 BodyModelName = Literal["anny", "smplx"]
 Gender = Literal["neutral", "male", "female"]
@@ -25,3 +26,4 @@ YOLO_WEIGHTS = typer.Option(None, "--yolo-weights", help="YOLO segmentation chec
 SAM_WEIGHTS = typer.Option(None, "--sam-weights", help="SAM checkpoint (.pth); default: the registry's sam_vit_b.")
 OFFLINE = typer.Option(False, "--offline", help="Never download weights (same as HOIRECON_OFFLINE=1).")
 QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+MAX_SIDE = typer.Option(WORKING_MAX_SIDE, "--max-side", min=256, help="Perception and fitting run on a copy of the photo whose longer side is at most this many pixels (results are given for the photo itself).")

@@ -60,12 +60,13 @@ def reconstruct(
     contacts_from: opt.ContactSource = typer.Option("prior", "--contacts-from", help="Where contacts come from: prior (category priors + image evidence, offline), interactvlm-import (InteractVLM demo outputs in --contacts DIR) or interactvlm-run (run InteractVLM from --interactvlm-repo; CUDA; its Python via $HOIRECON_INTERACTVLM_PYTHON)."),
     contacts: Optional[Path] = typer.Option(None, "--contacts", help="interactvlm-import: folder with <name>_hcontact_vertices.npz and <name>_oafford_vertices.npz; interactvlm-run: where InteractVLM's inputs and outputs are kept."),
     interactvlm_repo: Optional[Path] = typer.Option(None, "--interactvlm-repo", help="InteractVLM checkout with its weights (for --contacts-from interactvlm-run)."),
+    max_side: int = opt.MAX_SIDE,
     quiet: bool = opt.QUIET,
 ) -> None:
     set_quiet(quiet)
     with user_errors():
         from hoirecon import fsutil
-        from hoirecon.inputs import RunChoices, check_image_inputs, check_run
+        from hoirecon.inputs import RunChoices, check_image_inputs, check_object_source, check_run
 
         # 1. validate: nothing below imports a model
         run = RunChoices(
@@ -77,17 +78,18 @@ def reconstruct(
         check_run(run)
         checked = check_image_inputs(image, object_label=object_label, object_box=object_box, object_mask=object_mask,
                                      mesh=mesh, focal_px=focal_px)  # fmt: skip
+        check_object_source(checked, detector, run.yolo_weights)
         out_dir = out if out is not None else Path("out") / image.stem
         fsutil.check_output(out_dir)
         # 2. load and run
-        _reconstruct(checked, out_dir, run, offline=offline, quiet=quiet)
+        _reconstruct(checked, out_dir, run, offline=offline, quiet=quiet, max_side=max_side)
 
 
 def _s(p: Path | None) -> str | None:
     return str(p) if p is not None else None
 
 
-def _reconstruct(checked, out_dir: Path, run, *, offline: bool, quiet: bool) -> None:
+def _reconstruct(checked, out_dir: Path, run, *, offline: bool, quiet: bool, max_side: int) -> None:
     from hoirecon.cache import anny_data_ready
     from hoirecon.cache import offline as offline_env
     from hoirecon.errors import shown
@@ -104,7 +106,7 @@ def _reconstruct(checked, out_dir: Path, run, *, offline: bool, quiet: bool) -> 
     pipe = Pipeline(
         PipelineConfig(device=run.device, body_model=run.body_model, gender=run.gender, smplx_dir=run.smplx_dir,
                        detection=det, contacts_from=run.contacts_from, contacts_dir=run.contacts_dir,
-                       interactvlm_repo=run.interactvlm_repo),
+                       interactvlm_repo=run.interactvlm_repo, working_max_side=max_side),
         notice=print_notice,
     )  # fmt: skip
     name = shown(checked.image_path.name, 60)

@@ -6,9 +6,10 @@ from hoirecon.objects.library import (
     categories,
     load_user_mesh,
     match_label,
+    read_mesh_file,
     resolve_label,
     resolve_label_verbose,
     size_prior,
 )
 
-__all__ = ["categories", "resolve_label", "resolve_label_verbose", "build_mesh", "load_user_mesh", "match_label", "size_prior"]
+__all__ = ["categories", "resolve_label", "resolve_label_verbose", "build_mesh", "load_user_mesh", "match_label", "read_mesh_file", "size_prior"]

@@ -546,6 +546,57 @@ def _decimate(vertices: np.ndarray, faces: np.ndarray, max_vertices: int) -> tup
     return v, f
 
 
+MAX_MESH_BYTES = 512 * 1024 * 1024
+
+
+def read_mesh_file(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """A user mesh file that trimesh reads as triangles with finite vertices, valid face indices and a
+    non-zero area, read without trimesh's clean-up (which would hide NaN vertices): ``(vertices (V, 3)
+    float64, faces (F, 3) int64)``. Every fault is a one-line InputError naming the file."""
+    import trimesh  # a geometry library, not a model
+
+    p = Path(path)
+    where = shown(p)
+    if not p.exists():
+        raise InputError(f"{where}: mesh file not found")
+    if not p.is_file():
+        raise InputError(f"{where}: mesh path is not a file")
+    size = p.stat().st_size
+    if size == 0:
+        raise InputError(f"{where}: mesh file is empty")
+    if size > MAX_MESH_BYTES:
+        raise InputError(f"{where}: mesh file is {size / 1e6:.0f} MB (limit {MAX_MESH_BYTES / 1e6:.0f} MB)")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{where}: permission denied")
+    ext = p.suffix.lower().lstrip(".")
+    if ext not in ("obj", "glb", "gltf", "ply", "stl", "off"):
+        raise InputError(f"{where}: mesh must be .obj, .glb, .gltf, .ply, .stl or .off, got '{shown(p.suffix, 20)}'")
+    try:
+        loaded = trimesh.load(str(p), force="mesh", process=False)
+    except Exception as err:  # noqa: BLE001 - trimesh's readers raise many types for a bad file; this is the reader's verdict
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(f"{where}: cannot read the mesh ({shown(msg, 120)})") from None
+    if isinstance(loaded, trimesh.Scene):
+        geoms = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
+        loaded = trimesh.util.concatenate(geoms) if geoms else None
+    if not isinstance(loaded, trimesh.Trimesh):
+        raise InputError(f"{where}: the file holds no triangle mesh")
+    v = np.asarray(loaded.vertices, dtype=np.float64)
+    f = np.asarray(loaded.faces, dtype=np.int64)
+    if len(v) == 0 or len(f) == 0:
+        raise InputError(f"{where}: mesh is empty (no faces)")
+    if not np.all(np.isfinite(v)):
+        bad = int((~np.isfinite(v)).any(axis=1).sum())
+        raise InputError(f"{where}: mesh has {bad} vertices with NaN or infinite coordinates")
+    if f.min() < 0 or f.max() >= len(v):
+        raise InputError(f"{where}: mesh faces index vertices that do not exist")
+    tri = v[f]
+    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    if not float(area.sum()) > 0.0 or float((v.max(0) - v.min(0)).max()) <= 0.0:
+        raise InputError(f"{where}: mesh is degenerate (zero area)")
+    return v, f
+
+
 def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None = MAX_USER_VERTICES) -> ObjectMesh:
     """Read a user's OBJ / GLB / GLTF / PLY / STL mesh for ``category`` into the canonical frame.
 
@@ -559,25 +610,10 @@ def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None 
 
     key = resolve_label(category)
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"object mesh file not found: {p}")
-    if not p.is_file():
-        raise InputError(f"object mesh path is not a file: {p}")
-    try:
-        loaded = trimesh.load(str(p), force="mesh")
-    except Exception as err:  # trimesh raises many types for bad files
-        raise InputError(f"cannot read object mesh '{p}': {_one_line(err)}") from None
-    if isinstance(loaded, trimesh.Scene):  # force='mesh' on an empty scene may still give a Scene
-        geoms = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
-        loaded = trimesh.util.concatenate(geoms) if geoms else None
-    if not isinstance(loaded, trimesh.Trimesh):
-        raise InputError(f"object mesh '{p}' contains no triangle mesh")
-    vertices = np.asarray(loaded.vertices, dtype=np.float64)
-    faces = np.asarray(loaded.faces, dtype=np.int64)
-    if len(vertices) == 0 or len(faces) == 0:
-        raise InputError(f"object mesh '{p}' is empty (no faces)")
-    if not np.all(np.isfinite(vertices)):
-        raise InputError(f"object mesh '{p}' has non-finite vertex coordinates")
+    vertices, faces = read_mesh_file(p)  # checked as stored: finite, valid faces, non-zero area
+    cleaned = trimesh.Trimesh(vertices, faces, process=True)  # then merged as trimesh.load(process=True) does
+    vertices = np.asarray(cleaned.vertices, dtype=np.float64)
+    faces = np.asarray(cleaned.faces, dtype=np.int64)
     used = np.unique(faces)
     if len(used) < len(vertices):  # drop unreferenced vertices
         remap = np.full(len(vertices), -1, dtype=np.int64)
