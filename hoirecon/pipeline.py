@@ -10,7 +10,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 
 from hoirecon.body.fit import BodyFitConfig, fit_body
@@ -18,9 +18,9 @@ from hoirecon.contact.localizers import RLLConfig, infer_contacts_rll, make_loca
 from hoirecon.contact.priors import ContactConfig, category_prior
 from hoirecon.fitting.joint import FitConfig, fit_object
 from hoirecon.perception.chain import DetectionChain, DetectorConfig
-from hoirecon.quality import assess
 from hoirecon.inputs import CheckedInputs, check_image_inputs
 from hoirecon.io import WORKING_MAX_SIDE
+from hoirecon.quality import assess
 from hoirecon.types import Box, Reconstruction
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,14 +16,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
 from hoirecon.cli.main import app
 from hoirecon.fsutil import MARKER
 
-from ._batch_support import EXAMPLES, no_temporaries
+from ._batch_support import no_temporaries
 
 runner = CliRunner()
 

@@ -96,7 +96,6 @@ def setup_logging() -> None:
     log = logging.getLogger("hoirecon")
     if _HANDLER not in log.handlers:
         log.addHandler(_HANDLER)
-    log.propagate = False
     if not debug():
         warnings.simplefilter("ignore")
         for name in ("ultralytics", "ray", "absl", "matplotlib", "PIL", "trimesh", "urllib3", "filelock"):
