@@ -12,14 +12,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
+
 
 from hoirecon.body.fit import BodyFitConfig, fit_body
 from hoirecon.contact.localizers import RLLConfig, infer_contacts_rll, make_localizer
 from hoirecon.contact.priors import ContactConfig, category_prior
 from hoirecon.fitting.joint import FitConfig, fit_object
-from hoirecon.perception.chain import DetectionChain, DetectorConfig
 from hoirecon.inputs import CheckedInputs, check_image_inputs
 from hoirecon.io import WORKING_MAX_SIDE
+from hoirecon.perception.chain import DetectionChain, DetectorConfig
 from hoirecon.quality import assess
 from hoirecon.types import Box, Reconstruction
 
@@ -77,6 +79,23 @@ def fixed_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def standing_height(model, body) -> float:
+    """The fitted body's standing height, metres: its vertical extent in the model's rest pose with the
+    fitted shape (a crouching or seated body is not short). The posed extent when the fit carries no
+    model state."""
+    state = getattr(body, "state", None)
+    if state is None or model is None:
+        return float(body.height_m)
+    import torch
+
+    dev = getattr(model, "device", "cpu")
+    with torch.no_grad():
+        pose = torch.zeros((1, *np.asarray(state.pose).shape), dtype=torch.float32, device=dev)
+        shape = torch.as_tensor(np.asarray(state.shape, dtype=np.float32), device=dev)[None]
+        v = model.forward(pose, shape).vertices[0]
+    return float(v[:, 1].max() - v[:, 1].min())  # canonical frame: y is the body's vertical axis
 
 
 def seed_everything(seed: int) -> None:
@@ -214,7 +233,7 @@ class Pipeline:
             "contacts_localization": localization.details,
             **asdict(self.config),
         }  # fmt: skip
-        quality = assess(fit.losses, fit.body.height_m, fit.body.params)
+        quality = assess(fit.losses, standing_height(self.body_model, fit.body), fit.body.params)
         return Reconstruction(
             quality=quality,
             image=image,

@@ -5,8 +5,9 @@ The thresholds live in ``hoirecon/data/quality.json`` (with why each one holds):
 * the object's silhouette IoU with its mask below ``silhouette_iou_min``;
 * the contact distance (median gap between the touching body points and the object) above
   ``contact_distance_max_m``;
-* a body height outside the plausible band for the fitted age (Anny's age phenotype; adults for
-  body models without an age).
+* a standing body height (the fitted shape in the rest pose, so a crouching or seated body is not
+  "short") outside the plausible band for the fitted age (Anny's age phenotype; adults for body
+  models without an age).
 
 A suspect fit is still written (it may be the best available); ``params.json`` → ``quality``,
 ``summary.csv`` → ``quality``/``quality_reasons`` and a ``warning:`` line say why.
@@ -72,7 +73,7 @@ def assess(losses: Mapping[str, Any], height_m: float | None, body_params: Mappi
     lo, hi = height_band(age)
     if height_m is not None and math.isfinite(float(height_m)) and not (lo <= float(height_m) <= hi):
         who = f"age {age:.0f}" if age is not None else "an adult"
-        reasons.append(f"body height {float(height_m):.2f} m is implausible for {who} ({lo:.2f}-{hi:.2f} m)")
+        reasons.append(f"standing body height {float(height_m):.3f} m is implausible for {who} ({lo:.3f}-{hi:.3f} m)")
     return {
         "status": "suspect" if reasons else "ok",
         "reasons": reasons,
