@@ -13,11 +13,14 @@ import argparse
 import statistics
 import tempfile
 import time
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks.support
 
 
 def main() -> None:
@@ -28,8 +31,8 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from hoirecon.bench.smplx_synthetic import write_synthetic_smplx
-    from hoirecon.bench.synthetic import synthetic_person
+    from benchmarks.support.smplx_synthetic import write_synthetic_smplx
+    from benchmarks.support.synthetic import synthetic_person
     from hoirecon.body import load_body_model
     from hoirecon.body.fit import fit_body
     from hoirecon.types import CameraIntrinsics

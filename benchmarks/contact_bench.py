@@ -1,6 +1,6 @@
 """Contact quality and speed of Render-Localize-Lift on synthetic scenes with known contacts.
 
-For each scene of ``hoirecon.bench.scenes.generate_scenes(n, seed)`` the ``prior`` localizer (the
+For each scene of ``benchmarks.support.scenes.generate_scenes(n, seed)`` the ``prior`` localizer (the
 offline estimate painted into the RLL views and lifted back) gives a ContactSet; its body and object
 contact vertices are scored against the scene's true contacts (vertices within ``contact_tol_m`` of
 the other mesh): precision, recall and F1 of the vertex sets, mean over scenes. The direct
@@ -22,9 +22,12 @@ import os
 import platform
 import statistics
 import time
+import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks.support
 
 
 def set_prf(pred, true) -> tuple[float, float, float]:
@@ -53,7 +56,7 @@ def main() -> None:
     ap.add_argument("--write", type=Path, default=None, help="also write the tables to this Markdown file")
     args = ap.parse_args()
 
-    from hoirecon.bench.scenes import _default_model, generate_scenes
+    from benchmarks.support.scenes import _default_model, generate_scenes
     from hoirecon.contact import render as R
     from hoirecon.contact.lift import fill_unseen, lift
     from hoirecon.contact.localizers import (Localization, PriorLocalizer, paint, contacts_from_localization,

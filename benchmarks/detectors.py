@@ -38,7 +38,7 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from hoirecon.io import load_image, read_sidecar
+    from hoirecon.photo import load_image, read_sidecar
     from hoirecon.perception import detect_person, segment_object
     from hoirecon.types import Box
 

@@ -15,9 +15,12 @@ import datetime
 import os
 import platform
 import time
+import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks.support
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = (
@@ -35,7 +38,7 @@ METRICS = (
 
 
 def evaluate(scene, fit, seconds: float) -> dict[str, float]:
-    from hoirecon.bench import metrics as M
+    from benchmarks.support import metrics as M
 
     mesh = scene.mesh
     body_v, obj_v = fit.body.vertices, fit.object.vertices
@@ -75,7 +78,7 @@ def _init_worker(threads: int) -> None:
 
 def _run_scene(job: tuple[int, int, int, list[str], list[str]]) -> tuple[int, str, dict]:
     """Generate scene ``index`` of ``n`` and fit it with every objective on every input."""
-    from hoirecon.bench.scenes import generate_scenes
+    from benchmarks.support.scenes import generate_scenes
     from hoirecon.contact.priors import category_prior, infer_contacts
     from hoirecon.fitting.baselines import fit_interactvlm, fit_phosa
     from hoirecon.fitting.joint import fit_object
@@ -129,7 +132,7 @@ def run(n_scenes: int, seed: int, objectives: list[str], inputs: list[str], jobs
 
 
 def table_markdown(result: dict) -> str:
-    from hoirecon.bench.metrics import summarize
+    from benchmarks.support.metrics import summarize
 
     head = "| contacts | objective | " + " | ".join(label for _, label in METRICS) + " |"
     sep = "|" + "---|" * (len(METRICS) + 2)

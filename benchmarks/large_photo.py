@@ -28,7 +28,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hoirecon.io import WORKING_MAX_SIDE  # noqa: E402
+from hoirecon.photo import WORKING_MAX_SIDE  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("stages_bench", ROOT / "benchmarks" / "stages.py")
 stages_bench = importlib.util.module_from_spec(_spec)

@@ -312,7 +312,7 @@ def one_line(exc: BaseException) -> str:
 
 
 def _options_for(image: Path, default_label: str | None):
-    from hoirecon import io as hio
+    from hoirecon import photo as hio
     from hoirecon.pipeline import ReconstructOptions
 
     side = hio.read_sidecar(image)  # a bad sidecar fails this image only

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from hoirecon import io
+from hoirecon import photo
 from hoirecon.errors import InputError, MissingModelError, shown
 from hoirecon.types import Box, ImageInput
 
@@ -64,8 +64,8 @@ def check_label(label: Any, what: str = "--object") -> tuple[str | None, str | N
     if not isinstance(label, str) or not label.strip():
         raise InputError(f"{what}: the object label must be a non-empty string, got {shown(label)}")
     text = label.strip()
-    if len(text) > io.MAX_LABEL_CHARS:
-        raise InputError(f"{what}: the object label is {len(text)} characters long (limit {io.MAX_LABEL_CHARS}): "
+    if len(text) > photo.MAX_LABEL_CHARS:
+        raise InputError(f"{what}: the object label is {len(text)} characters long (limit {photo.MAX_LABEL_CHARS}): "
                          f"{shown(text, 60)}")  # fmt: skip
     if any(ord(c) < 32 for c in text):
         raise InputError(f"{what}: the object label contains control characters: {shown(text)}")
@@ -111,27 +111,27 @@ def check_image_inputs(
     # the image exists (and is a file) before its sidecar is read: "file not found" names the photo
     if not image_path.exists():
         raise InputError(f"{shown(image_path)}: file not found")
-    sidecar = io.read_sidecar(image_path)
+    sidecar = photo.read_sidecar(image_path)
     focal = focal_px if focal_px is not None else (sidecar.focal_px if sidecar else None)
     kwargs: dict[str, Any] = {"focal_px": focal}
     if fov_deg is not None:
         kwargs["fov_deg"] = fov_deg
-    image = io.load_image(image_path, **kwargs)
+    image = photo.load_image(image_path, **kwargs)
     label, category = check_label(object_label if object_label is not None else (sidecar.object if sidecar else None),
                                   what="--object" if object_label is not None else f"{shown(sidecar.path) if sidecar else ''}: sidecar object")  # fmt: skip
-    mask = io.load_mask(object_mask, image.width, image.height) if object_mask is not None else None
+    mask = photo.load_mask(object_mask, image.width, image.height) if object_mask is not None else None
     box, box_from = None, None
     if object_box is not None:
-        box, box_from = io.parse_box(object_box, image.width, image.height, what="--object-box"), "option"
+        box, box_from = photo.parse_box(object_box, image.width, image.height, what="--object-box"), "option"
     elif sidecar is not None and sidecar.object_box is not None:
         what = f"{shown(sidecar.path)}: sidecar object_box"
-        box, box_from = io.parse_box(sidecar.object_box, image.width, image.height, what=what), "sidecar"
+        box, box_from = photo.parse_box(sidecar.object_box, image.width, image.height, what=what), "sidecar"
     elif mask is not None:
         box, box_from = Box.from_mask(mask), "mask"
     person_box = None
     if sidecar is not None and sidecar.person_box is not None:
         what = f"{shown(sidecar.path)}: sidecar person_box"
-        person_box = io.parse_box(sidecar.person_box, image.width, image.height, what=what)
+        person_box = photo.parse_box(sidecar.person_box, image.width, image.height, what=what)
     mesh_path = check_mesh(mesh) if mesh is not None else None
     if mesh_path is not None and label is None:
         raise InputError(f"{shown(mesh_path)}: --mesh needs --object (or a sidecar label) to know its category and size")

@@ -20,7 +20,7 @@ from hoirecon.contact.localizers import RLLConfig, infer_contacts_rll, make_loca
 from hoirecon.contact.priors import ContactConfig, category_prior
 from hoirecon.fitting.joint import FitConfig, fit_object
 from hoirecon.inputs import CheckedInputs, check_image_inputs
-from hoirecon.io import WORKING_MAX_SIDE
+from hoirecon.photo import WORKING_MAX_SIDE
 from hoirecon.perception.chain import DetectionChain, DetectorConfig
 from hoirecon.quality import assess
 from hoirecon.types import Box, Reconstruction
@@ -157,7 +157,7 @@ class Pipeline:
         is called when a stage starts (``seconds`` None) and when it ends.
 
         The photo is processed on a working copy whose longer side is at most
-        ``config.working_max_side`` pixels (``hoirecon.io.working_copy``); every random source is
+        ``config.working_max_side`` pixels (``hoirecon.photo.working_copy``); every random source is
         seeded from ``config.seed`` at the start, so one image gives the same result alone or anywhere
         in a batch."""
         timings: dict[str, float] = {}
@@ -177,7 +177,7 @@ class Pipeline:
 
     def _run(self, image_path: Path, options: ReconstructOptions, stage, timings: dict[str, float],
              checked: CheckedInputs | None) -> Reconstruction:
-        from hoirecon import io, objects
+        from hoirecon import objects, photo
 
         seed_everything(self.config.seed)
         with stage("load"):
@@ -188,16 +188,16 @@ class Pipeline:
                     fov_deg=options.fov_deg,
                 )  # fmt: skip
             sidecar = checked.sidecar
-            image = io.working_copy(checked.image, self.config.working_max_side)
+            image = photo.working_copy(checked.image, self.config.working_max_side)
             s = image.scale
             label = checked.label
             if label and checked.category is None:
                 objects.resolve_label(label)  # an unknown label fails before any model runs
-            box = io.scale_box(checked.box, s) if checked.box is not None else None
-            mask = io.resize_mask(checked.mask, image.width, image.height) if checked.mask is not None else None
+            box = photo.scale_box(checked.box, s) if checked.box is not None else None
+            mask = photo.resize_mask(checked.mask, image.width, image.height) if checked.mask is not None else None
             if box is not None and checked.box_from == "mask" and mask is not None and mask.any():
                 box = Box.from_mask(mask)
-            person_box = io.scale_box(checked.person_box, s) if checked.person_box is not None else None
+            person_box = photo.scale_box(checked.person_box, s) if checked.person_box is not None else None
 
         with stage("perception"):
             detections, label = self.detection.run(image, label=label, box=box, mask=mask, person_box=person_box)
@@ -222,13 +222,13 @@ class Pipeline:
             "object_label": label,
             "object_category": category,
             "label_match": {"how": how, "score": score},
-            "object_box": io.scale_box(obj_det.box, 1.0 / s).as_list(),
+            "object_box": photo.scale_box(obj_det.box, 1.0 / s).as_list(),
             "working_image": {"width": image.width, "height": image.height, "scale": s,
                               "max_side": self.config.working_max_side},
             "object_mask": str(checked.mask_path) if checked.mask_path else None,
             "mesh": str(checked.mesh) if checked.mesh else None,
             "camera": {"focal_px": image.original_camera().fx, "source": image.camera.source,
-                       "fov_deg": options.fov_deg if options.fov_deg is not None else io.DEFAULT_FOV_DEG},
+                       "fov_deg": options.fov_deg if options.fov_deg is not None else photo.DEFAULT_FOV_DEG},
             "sidecar": str(sidecar.path) if sidecar else None,
             "contacts_localization": localization.details,
             **asdict(self.config),

@@ -79,7 +79,7 @@ class ImageInput:
     """The photo. ``rgb``: (H, W, 3) uint8, RGB order; ``camera``: the intrinsics of ``rgb``.
 
     ``original_size``: (W, H) of the photo as given (after EXIF orientation) when ``rgb`` is a working
-    copy of it (``hoirecon.io.working_copy``), else None; see ``scale``."""
+    copy of it (``hoirecon.photo.working_copy``), else None; see ``scale``."""
 
     path: Path
     rgb: np.ndarray

@@ -3,7 +3,7 @@ with --jobs 1 and --jobs 2; prints images/minute and the peak memory of each wor
 
     python scripts/batch_demo.py [--out out/batch-demo] [--synthetic 22] [--jobs 1 2]
 
-Inputs go to OUT/inputs (made once; `hoirecon.bench.batch_inputs`), results to OUT/jobs<N>/ (always
+Inputs go to OUT/inputs (made once; `benchmarks.support.batch_inputs`), results to OUT/jobs<N>/ (always
 recomputed: --overwrite), and the numbers to OUT/results.json and OUT/results.md.
 """
 
@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks.support
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -29,7 +31,7 @@ def main() -> int:
 
     inputs = args.out / "inputs"
     if not (inputs / "manifest.json").is_file():
-        from hoirecon.bench.batch_inputs import write_batch_inputs
+        from benchmarks.support.batch_inputs import write_batch_inputs
 
         t = time.perf_counter()
         rows = write_batch_inputs(inputs, n_synthetic=args.synthetic)

@@ -49,7 +49,7 @@ class FakePipeline:
     body_model = None  # the real pipeline's property; None: the writer draws the fitted body
 
     def run(self, image_path, options=None, on_stage=None):
-        from hoirecon import io as hio
+        from hoirecon import photo as hio
         from hoirecon.objects import resolve_label
 
         image = hio.load_image(image_path)

@@ -31,7 +31,7 @@ def rest_body(anny_body):
     """Anny in rest pose facing the camera, 3 m away."""
     import torch
 
-    from hoirecon.bench.synthetic import posed_body
+    from benchmarks.support.synthetic import posed_body
 
     return posed_body(anny_body, torch.zeros(len(anny_body.pose_joints), 3), np.eye(3), np.array([0.0, 0.0, 3.0]))
 
@@ -39,7 +39,7 @@ def rest_body(anny_body):
 @pytest.fixture(scope="session")
 def smplx_dir(tmp_path_factory):
     """A folder laid out like a real SMPL-X download (smplx/SMPLX_<GENDER>.npz) with synthetic files."""
-    from hoirecon.bench.smplx_synthetic import write_synthetic_smplx
+    from benchmarks.support.smplx_synthetic import write_synthetic_smplx
 
     root = tmp_path_factory.mktemp("smplx_models")
     write_synthetic_smplx(root, genders=("NEUTRAL", "MALE", "FEMALE"))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from hoirecon.bench.synthetic import synthetic_person
+from benchmarks.support.synthetic import synthetic_person
 from hoirecon.body.fit import fit_body
 from hoirecon.body.model import KEYPOINT_NAMES, segment_parts
 from hoirecon.types import CameraIntrinsics

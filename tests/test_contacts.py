@@ -46,7 +46,7 @@ def test_selection_rules():
 
 
 def test_contacts_follow_the_hand_that_touches_the_object(rest_body, camera):
-    from hoirecon.bench.synthetic import make_scene
+    from benchmarks.support.synthetic import make_scene
 
     mesh = build_mesh("tennis_racket")
     scene = make_scene(rest_body, mesh, np.eye(3), ("left_hand", "grip"), camera)

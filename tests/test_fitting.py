@@ -7,7 +7,9 @@ import pytest
 import torch
 import trimesh
 
-from hoirecon.fitting.geometry import body_sdf_grid, cube_rotations, depth_map, matrix_to_rot6d, rot6d_to_matrix, rot_y
+from hoirecon.geometry.raycast import depth_map
+from hoirecon.geometry.rotations import cube_rotations, matrix_to_rot6d, rot6d_to_matrix, rot_y
+from hoirecon.geometry.sdf import body_sdf_grid
 
 
 def test_rot6d_round_trip_and_cube_rotations():
@@ -54,7 +56,7 @@ def test_depth_map_matches_brute_force_ray_plane():
     ],
 )  # fmt: skip
 def test_fit_recovers_a_known_object_pose(rest_body, camera, category, pair, rotation, upright, tolerance):
-    from hoirecon.bench.synthetic import make_scene
+    from benchmarks.support.synthetic import make_scene
     from hoirecon.fitting.joint import fit_object
     from hoirecon.objects import build_mesh
 
@@ -77,7 +79,7 @@ def test_fit_recovers_a_known_object_pose(rest_body, camera, category, pair, rot
 def test_baseline_objectives_follow_their_recipes(rest_body, camera):
     """InteractVLM's objective keeps the scale at 1 and pulls the contact sets together; PHOSA's fits a
     scale near its prior; both return finite posed meshes for the same inputs as ours."""
-    from hoirecon.bench.synthetic import make_scene
+    from benchmarks.support.synthetic import make_scene
     from hoirecon.fitting.baselines import fit_interactvlm, fit_phosa
     from hoirecon.objects import build_mesh
 
@@ -122,7 +124,7 @@ def test_region_samples_lie_on_the_contact_region():
 def test_losses_at_the_true_pose_have_no_depth_order_violation(rest_body, camera):
     """The ordinal depth term is zero at the true pose: object points at the mask's edge project onto
     the person's edge pixels while lying in front of the body, and must not count as hidden."""
-    from hoirecon.bench.synthetic import make_scene
+    from benchmarks.support.synthetic import make_scene
     from hoirecon.fitting.joint import FitConfig, _Problem
     from hoirecon.objects import build_mesh
 
@@ -142,8 +144,8 @@ def test_mask_starts_bring_a_table_round_the_body(anny_body):
     """Benchmark scene 49: a table the person leans on, with the prior's part-level contacts. Started
     only from the hands, the table ends up through the body (about 40 cm Chamfer); the starts on the
     mask's ray in front of and behind the hands find its side."""
-    from hoirecon.bench import metrics as M
-    from hoirecon.bench.scenes import generate_scenes
+    from benchmarks.support import metrics as M
+    from benchmarks.support.scenes import generate_scenes
     from hoirecon.contact.priors import infer_contacts
     from hoirecon.fitting.joint import FitConfig, fit_object
     from hoirecon.objects import size_prior

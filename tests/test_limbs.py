@@ -44,8 +44,8 @@ def test_limb_refinement_brings_a_missing_hand_back_to_the_object(anny_body, cat
     """A scene whose arm is turned away from the held object: re-posing only the contact limbs brings
     the hand back (contact distance falls several-fold), the other joints do not move, and the
     landmarks still fit."""
-    from hoirecon.bench.metrics import contact_distance_cm
-    from hoirecon.bench.scenes import generate_scene
+    from benchmarks.support.metrics import contact_distance_cm
+    from benchmarks.support.scenes import generate_scene
     from hoirecon.fitting.limbs import free_joints, refine_contact_limbs
     from hoirecon.types import BodyFit, BodyState
 

@@ -1,4 +1,4 @@
-"""Every metric in hoirecon.bench.metrics against a case worked out by hand."""
+"""Every metric in benchmarks.support.metrics against a case worked out by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from hoirecon.bench import metrics as M
+from benchmarks.support import metrics as M
 
 
 def _rot(axis: str, deg: float) -> np.ndarray:

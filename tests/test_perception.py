@@ -1,4 +1,4 @@
-"""Input loading (hoirecon.io) and perception (MediaPipe person, GrabCut object)."""
+"""Input loading (hoirecon.photo) and perception (MediaPipe person, GrabCut object)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from hoirecon.errors import InputError, NoPersonError
-from hoirecon.io import (
+from hoirecon.photo import (
     DEFAULT_FOV_DEG,
     Sidecar,
     intrinsics_from_fov,
@@ -180,7 +180,7 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
 
 
 def test_too_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import hoirecon.io as hio
+    import hoirecon.photo as hio
 
     p = tmp_path / "big.png"
     Image.fromarray(_gradient(100, 100)).save(p)
@@ -428,7 +428,7 @@ def test_segment_object_box_is_whole_image() -> None:
 
 
 def test_working_copy_scales_intrinsics_and_keeps_the_photo_size(tmp_path: Path) -> None:
-    from hoirecon.io import resize_mask, scale_box, working_copy
+    from hoirecon.photo import resize_mask, scale_box, working_copy
 
     p = tmp_path / "big.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (1500, 2000, 3), dtype=np.uint8)).save(p)

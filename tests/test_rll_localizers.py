@@ -33,8 +33,8 @@ def racket():
 @pytest.fixture(scope="module")
 def racket_scene(rest_body, camera, racket):
     """The rest body holding the racket's grip in its right hand (placed directly; masks ray cast)."""
-    from hoirecon.bench.synthetic import render_masks
-    from hoirecon.fitting.geometry import rot_y
+    from benchmarks.support.synthetic import render_masks
+    from hoirecon.geometry.rotations import rot_y
 
     parts, names = rest_body.part_of_vertex, rest_body.part_names
     hand = rest_body.vertices[parts == names.index("right_hand")].mean(0)

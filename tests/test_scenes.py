@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from hoirecon.bench import scenes as S
+from benchmarks.support import scenes as S
 from hoirecon.body.model import KEYPOINT_NAMES
 
 N_SCENES = 16

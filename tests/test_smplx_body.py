@@ -11,7 +11,7 @@ import torch
 from scipy.spatial.transform import Rotation
 from typer.testing import CliRunner
 
-from hoirecon.bench.synthetic import synthetic_person
+from benchmarks.support.synthetic import synthetic_person
 from hoirecon.body import body_model_status, load_body_model
 from hoirecon.body.fit import fit_body
 from hoirecon.body.model import KEYPOINT_NAMES

@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 from smplx.joint_names import JOINT_NAMES  # noqa: E402
 from smplx.vertex_ids import vertex_ids  # noqa: E402
 
-from hoirecon.bench.smplx_synthetic import (  # noqa: E402
+from benchmarks.support.smplx_synthetic import (  # noqa: E402
     NUM_FACES,
     NUM_VERTICES,
     SMPLX_JOINT_NAMES,

@@ -7,7 +7,7 @@ from typing import Literal
 import typer
 
 from hoirecon.inputs import DEVICE_HELP
-from hoirecon.io import WORKING_MAX_SIDE
+from hoirecon.photo import WORKING_MAX_SIDE
 
 BodyModelName = Literal["anny", "smplx"]
 Gender = Literal["neutral", "male", "female"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hoirecon.fitting.geometry import matrix_to_rot6d, rot6d_to_matrix
+from hoirecon.geometry.rotations import matrix_to_rot6d, rot6d_to_matrix
 from hoirecon.fitting.joint import FitConfig, _diagnostics, _Problem, mask_centroid_at
 from hoirecon.types import BodyFit, CameraIntrinsics, ContactSet, FitResult, ObjectDetection, ObjectFit, ObjectMesh, PersonDetection
 

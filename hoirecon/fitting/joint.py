@@ -35,15 +35,9 @@ import torch
 
 from hoirecon.errors import InputError
 from hoirecon.fitting.limbs import LimbConfig, refine_contact_limbs
-from hoirecon.fitting.geometry import (
-    body_sdf_grid,
-    cube_rotations,
-    depth_map,
-    matrix_to_rot6d,
-    rot6d_to_matrix,
-    rot_y,
-    signed_distance,
-)
+from hoirecon.geometry.raycast import depth_map
+from hoirecon.geometry.rotations import cube_rotations, matrix_to_rot6d, rot6d_to_matrix, rot_y
+from hoirecon.geometry.sdf import body_sdf_grid, signed_distance
 from hoirecon.types import (
     BodyFit,
     BodyState,

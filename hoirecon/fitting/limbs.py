@@ -79,7 +79,7 @@ def refine_contact_limbs(
     import roma
 
     from hoirecon.body.fit import reprojection_loss, targets_from_person
-    from hoirecon.fitting.geometry import body_sdf_grid
+    from hoirecon.geometry.sdf import body_sdf_grid
     from hoirecon.fitting.joint import _subsample, contact_pairs, pair_contact
 
     st = body.state

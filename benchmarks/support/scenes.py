@@ -2,10 +2,10 @@
 
 Each :class:`BenchScene` is made on the fly from a seed (nothing is stored on disk):
 
-1. a body pose from a named preset (``hoirecon/data/bench_poses.json``: model -> preset -> bone ->
+1. a body pose from a named preset (``benchmarks/support/data/bench_poses.json``: model -> preset -> bone ->
    axis-angle) plus Gaussian jitter on every bone, and a random body shape;
 2. the category's library object, rotated by the category's nominal rotation into the body's canonical
-   frame (``hoirecon/data/bench_scenes.json``) with a small random jitter, then slid onto the body
+   frame (``benchmarks/support/data/bench_scenes.json``) with a small random jitter, then slid onto the body
    along the category's approach direction until its primary part touches the body's primary part
    (ray casting, so no vertex of either mesh ends up inside the other; final gap ``gap_m``);
 3. a random perspective camera looking at the pair; person and object masks rendered with true mutual
@@ -36,14 +36,14 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from hoirecon.bench.metrics import rigid_align
-from hoirecon.bench.synthetic import SyntheticScene
+from benchmarks.support.metrics import rigid_align
+from benchmarks.support.synthetic import SyntheticScene
 from hoirecon.types import (
     BodyFit,
     BodyState,
@@ -75,7 +75,7 @@ __all__ = [
 
 @functools.lru_cache(maxsize=None)
 def _read_json(name: str) -> dict:
-    return json.loads(resources.files("hoirecon.data").joinpath(name).read_text(encoding="utf-8"))
+    return json.loads((Path(__file__).resolve().parent / "data" / name).read_text(encoding="utf-8"))
 
 
 def scene_settings() -> dict[str, Any]:
@@ -355,7 +355,7 @@ REJECTIONS: Counter = Counter()
 
 def _render(body_v, body_f, obj_v, obj_f, camera: CameraIntrinsics) -> tuple[np.ndarray, np.ndarray]:
     """Person and object masks with true mutual occlusion (one ray cast per pixel centre; the same
-    answer as ``hoirecon.bench.synthetic.render_masks``)."""
+    answer as ``benchmarks.support.synthetic.render_masks``)."""
     import open3d as o3d
 
     scene = o3d.t.geometry.RaycastingScene()

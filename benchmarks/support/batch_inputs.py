@@ -6,7 +6,7 @@
   astronaut (``astronaut.jpg``: same stem as ``astronaut.png``, so the batch must give it another output
   folder), a grayscale copy of it (``gray_astronaut.png``) and an RGBA copy of the astronaut
   with a transparent border (``rgba_astronaut.png``), each with a sidecar;
-* ``n_synthetic`` renders of benchmark scenes (:mod:`hoirecon.bench.scenes`: a posed Anny body using a
+* ``n_synthetic`` renders of benchmark scenes (:mod:`benchmarks.support.scenes`: a posed Anny body using a
   library object, true masks): the body is shaded with skin, shirt, trousers and shoe colours, the
   object in one colour, over a wall/floor background (open3d ray casting, no GL); each has a sidecar
   with the object label, the object's box from its true mask, and the true focal length;
@@ -127,7 +127,7 @@ def write_batch_inputs(folder: str | Path, n_synthetic: int = 22, seed: int = 0,
         ok("gray_astronaut.png", "grayscale")
 
     if n_synthetic > 0:
-        from hoirecon.bench.scenes import generate_scene, sample_categories
+        from benchmarks.support.scenes import generate_scene, sample_categories
 
         if model is None:
             from hoirecon.body.anny_model import AnnyBody

@@ -5,7 +5,7 @@ stand-in with exactly the array names, shapes, joint order and kinematic tree of
 ``SMPLX_<GENDER>.npz`` so that the real ``smplx`` package loads it and runs forward
 unchanged::
 
-    from hoirecon.bench.smplx_synthetic import write_synthetic_smplx
+    from benchmarks.support.smplx_synthetic import write_synthetic_smplx
     write_synthetic_smplx(folder, genders=("NEUTRAL", "MALE", "FEMALE"))
     model = smplx.create(str(folder), model_type="smplx", gender="neutral", ext="npz",
                          use_pca=False, num_betas=10, num_expression_coeffs=10)

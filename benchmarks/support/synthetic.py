@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hoirecon.fitting.geometry import body_sdf_grid, depth_map
+from hoirecon.geometry.raycast import depth_map
+from hoirecon.geometry.sdf import body_sdf_grid
 from hoirecon.types import (
     BodyFit,
     Box,

@@ -1,0 +1,36 @@
+"""Frames. Inside hoirecon everything is in the camera frame: x right, y down, z forward, metres.
+
+glTF, Blender's importer, OBJ viewers and the object library's source meshes use +Y up with the
+viewer looking down -Z; the body models' canonical frames are y-up too. Between the two is one
+diagonal rotation, 180 degrees about x, which is its own inverse: ``(x, y, z) -> (x, -y, -z)``.
+Export converts once, with :func:`camera_to_gltf`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: 180 degrees about x as a diagonal: multiply (N, 3) points (or normals) by it, element-wise.
+FLIP_YZ = np.array([1.0, -1.0, -1.0])
+
+
+def flip_yz(points: np.ndarray) -> np.ndarray:
+    """(N, 3) points or directions turned 180 degrees about x (float64): y-up <-> y-down."""
+    return np.asarray(points, np.float64) * FLIP_YZ
+
+
+def camera_to_gltf(points: np.ndarray) -> np.ndarray:
+    """(N, 3) camera-frame points (x right, y down, z forward) -> glTF frame (+Y up, -Z forward)."""
+    return flip_yz(points)
+
+
+def gltf_to_camera(points: np.ndarray) -> np.ndarray:
+    """(N, 3) glTF-frame points (+Y up) -> camera frame (y down, z forward)."""
+    return flip_yz(points)
+
+
+def pose_camera_to_gltf(R: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A rigid pose ``x_cam = R @ x + t`` expressed in the glTF frame: (R', t') with
+    ``x_gltf = R' @ x + t'`` (the model frame unchanged)."""
+    D = np.diag(FLIP_YZ)
+    return D @ np.asarray(R, np.float64), D @ np.asarray(t, np.float64)
