@@ -175,14 +175,15 @@ def summary_names(shard: tuple[int, int] | None) -> tuple[str, str]:
 class BatchSettings:
     """What every worker needs (plain values only: it is pickled to spawn workers and Ray actors).
 
-    ``pipeline``: keyword arguments of :func:`pipeline_config` (device, body_model, gender, smplx_dir,
-    detector, segmenter, yolo_weights, sam_weights, offline). ``object_label``: the label for images
-    whose sidecar names none. ``pipeline_factory``: ``"module:function"`` taking the ``pipeline`` dict
+    ``pipeline``: the run's ``PipelineConfig`` as a dict (``hoirecon.config.config_to_dict``; a part
+    of it keeps the other defaults). ``object_label``: the label for images whose sidecar names none;
+    ``image_options``: the per-run options every image gets (``mesh``, ``focal_px``). ``pipeline_factory``: ``"module:function"`` taking the ``pipeline`` dict
     and returning an object with ``run(image, ReconstructOptions) -> Reconstruction`` (tests use a
     cheap fake; the default builds a :class:`~hoirecon.pipeline.Pipeline`)."""
 
     pipeline: dict[str, Any] = field(default_factory=dict)
     object_label: str | None = None
+    image_options: dict[str, Any] = field(default_factory=dict)
     overwrite: bool = False
     turntable: bool = True
     threads: int = 1
@@ -190,25 +191,13 @@ class BatchSettings:
     log_dir: str | None = None  # pool workers send native stderr chatter (MediaPipe, TFLite) here
 
 
-def pipeline_config(device: str = "cpu", body_model: str = "anny", gender: str = "neutral",
-                    smplx_dir: str | None = None, detector: str = "auto", segmenter: str = "auto",
-                    yolo_weights: str | None = None, sam_weights: str | None = None,
-                    offline: bool | None = None, working_max_side: int | None = None):  # fmt: skip
-    from hoirecon.pipeline import PipelineConfig
-    from hoirecon.perception.chain import DetectorConfig
-
-    det = DetectorConfig(detector=detector, segmenter=segmenter, yolo_weights=yolo_weights,
-                         sam_weights=sam_weights, offline=offline)  # fmt: skip
-    extra = {} if working_max_side is None else {"working_max_side": int(working_max_side)}
-    return PipelineConfig(device=device, body_model=body_model, gender=gender, smplx_dir=smplx_dir, detection=det,
-                          **extra)  # fmt: skip
-
-
 def default_pipeline(pipeline_kwargs: dict[str, Any]):
     """A Pipeline with its body model loaded (fails here, once, on missing model files)."""
     from hoirecon.pipeline import Pipeline
 
-    pipe = Pipeline(pipeline_config(**pipeline_kwargs))
+    from hoirecon.config import config_from_dict
+
+    pipe = Pipeline(config_from_dict(pipeline_kwargs, where="batch settings"))
     pipe.body_model  # noqa: B018 - load now
     return pipe
 
@@ -311,13 +300,15 @@ def one_line(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {first}".rstrip(": ")
 
 
-def _options_for(image: Path, default_label: str | None):
+def _options_for(image: Path, default_label: str | None, image_options: dict[str, Any] | None = None):
     from hoirecon import photo as hio
     from hoirecon.pipeline import ReconstructOptions
 
     side = hio.read_sidecar(image)  # a bad sidecar fails this image only
     label = None if (side is not None and side.object) else default_label
-    return ReconstructOptions(object_label=label)
+    extra = dict(image_options or {})
+    mesh = extra.get("mesh")
+    return ReconstructOptions(object_label=label, mesh=Path(mesh) if mesh else None, focal_px=extra.get("focal_px"))
 
 
 def _num(x: Any) -> float | None:
@@ -368,7 +359,7 @@ def process_item(item: BatchItem, out_root: str | os.PathLike[str]) -> dict[str,
     try:
         if settings.overwrite:
             (out / DONE_MARKER).unlink(missing_ok=True)
-        options = _options_for(item.image, settings.object_label)
+        options = _options_for(item.image, settings.object_label, settings.image_options)
         recon = st.pipeline.run(item.image, options)
         from hoirecon.export import write_outputs
 
@@ -706,7 +697,8 @@ def _build_summary(rows, items_total, settings, engine, jobs, shard, source, out
         "workers": sorted(workers.values(), key=lambda w: w["pid"]),
         "peak_rss_mb_max": max((w["peak_rss_mb"] for w in workers.values()), default=None),
         "settings": {"object_label": settings.object_label, "overwrite": settings.overwrite,
-                     "threads_per_worker": settings.threads, **settings.pipeline},  # fmt: skip
+                     "threads_per_worker": settings.threads, "image_options": settings.image_options,
+                     "pipeline": settings.pipeline},  # fmt: skip
         "exit_code": 130 if interrupted else (1 if c["failed"] else 0),
         "images": rows,
     }
@@ -723,6 +715,7 @@ def run_batch(
     address: str | None = None,
     object_label: str | None = None,
     pipeline: dict[str, Any] | None = None,
+    image_options: dict[str, Any] | None = None,
     turntable: bool = True,
     index: bool = True,
     threads: int | None = None,
@@ -757,7 +750,8 @@ def run_batch(
     sweep_temporaries(out_root, [it.name for it in items])
 
     per_worker = threads if threads is not None else max(1, _cores() // jobs)
-    settings = BatchSettings(pipeline=dict(pipeline or {}), object_label=object_label, overwrite=overwrite,
+    settings = BatchSettings(pipeline=dict(pipeline or {}), object_label=object_label,
+                             image_options=dict(image_options or {}), overwrite=overwrite,
                              turntable=turntable, threads=per_worker, pipeline_factory=pipeline_factory,
                              log_dir=os.fspath(out_root.absolute() / ".logs"))  # fmt: skip
 

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 
 from hoirecon import photo
+from hoirecon.config import RunOptions
 from hoirecon.errors import InputError, MissingModelError, shown
 from hoirecon.types import Box, ImageInput
 
-__all__ = ["CheckedInputs", "RunChoices", "check_image_inputs", "check_mesh", "check_run", "check_label",
-           "check_object_source",
+__all__ = ["CheckedInputs", "check_image_inputs", "check_mesh", "check_run", "check_label",
+           "check_object_source", "check_focal",
            "DEVICE_HELP"]  # fmt: skip
 
 DEVICE_HELP = "cpu, cuda or cuda:N"
@@ -85,7 +86,7 @@ def check_mesh(path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
-def _check_focal(focal_px: Any, what: str) -> float | None:
+def check_focal(focal_px: Any, what: str) -> float | None:
     if focal_px is None:
         return None
     ok = isinstance(focal_px, (int, float)) and not isinstance(focal_px, bool) and math.isfinite(focal_px) and focal_px > 0
@@ -107,7 +108,7 @@ def check_image_inputs(
     """Read and check one photo and its options (see the module docstring). The option values win
     over the sidecar's (``photo.jpg.json`` / ``photo.json``)."""
     image_path = Path(image_path)
-    _check_focal(focal_px, "--focal-px")
+    check_focal(focal_px, "--focal-px")
     # the image exists (and is a file) before its sidecar is read: "file not found" names the photo
     if not image_path.exists():
         raise InputError(f"{shown(image_path)}: file not found")
@@ -152,25 +153,6 @@ _CHOICES = {
 }
 
 
-@dataclass(frozen=True)
-class RunChoices:
-    """The per-run options that :func:`check_run` looks at (CLI names in the messages)."""
-
-    device: str = "cpu"
-    body_model: str = "anny"
-    gender: str = "neutral"
-    smplx_dir: str | None = None
-    detector: str = "auto"
-    segmenter: str = "auto"
-    yolo_weights: str | None = None
-    sam_weights: str | None = None
-    person_index: int | None = None
-    object_index: int | None = None
-    contacts_from: str = "prior"
-    contacts_dir: str | None = None
-    interactvlm_repo: str | None = None
-
-
 def _file_option(value: str | None, option: str) -> None:
     if value is None:
         return
@@ -192,7 +174,7 @@ def check_device_name(device: str) -> None:
         raise InputError(f"--device must be {DEVICE_HELP}, got '{shown(device, 40)}'")
 
 
-def check_run(c: RunChoices) -> None:
+def check_run(c: RunOptions) -> None:
     """Check the options that hold for a whole run, without loading anything."""
     check_device_name(c.device)
     for key, allowed in _CHOICES.items():

@@ -56,7 +56,7 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from hoirecon.errors import InputError, shown
+from hoirecon.errors import InputError, first_line, shown
 from hoirecon.types import Box, CameraIntrinsics, ImageInput
 
 __all__ = [
@@ -245,7 +245,7 @@ def load_image(
     except PermissionError:
         raise InputError(f"{where}: permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
-        msg = shown(str(e).splitlines()[0] if str(e) else type(e).__name__, 120)
+        msg = shown(first_line(e), 120)
         raise InputError(f"{where}: image file is corrupt or truncated ({msg})") from None
 
     h, w = rgb.shape[:2]
@@ -501,7 +501,7 @@ def load_mask(path: str | os.PathLike[str], width: int, height: int) -> np.ndarr
     except PermissionError:
         raise InputError(f"{where}: permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise InputError(f"{where}: mask file is corrupt or truncated ({shown(str(e).splitlines()[0] if str(e) else type(e).__name__, 120)})") from None
+        raise InputError(f"{where}: mask file is corrupt or truncated ({shown(first_line(e), 120)})") from None
     if a.ndim == 3:
         if a.shape[2] in (2, 4) and a[..., -1].min() < a[..., -1].max():
             m = a[..., -1] > 0  # alpha carries the mask

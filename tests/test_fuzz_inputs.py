@@ -371,7 +371,7 @@ def test_a_genuine_bug_is_an_internal_error(tmp_path, monkeypatch):
     def broken(*a, **k):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(inputs_mod.io, "load_image", broken)
+    monkeypatch.setattr(inputs_mod.photo, "load_image", broken)
     good = _photo(tmp_path / "good.png")
     res = runner.invoke(app, ["reconstruct", str(good), "--object", "cup", "--object-box", "10,10,40,40",
                               "--out", str(tmp_path / "r")])  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Literal, Optional
 import typer
 
 from hoirecon.cli import options as opt
-from hoirecon.cli.common import err_console, print_info, print_notice, set_quiet, user_errors
+from hoirecon.cli.common import err_console, print_info, print_notice, user_errors
 
 HELP = """Reconstruct every photo of a folder or glob, one output folder per photo.
 
@@ -32,9 +32,12 @@ Examples:
   hoirecon batch photos/ --out results/ --shard 0/4      # this machine: images 0, 4, 8, ...
   hoirecon batch photos/ --out results/ --engine ray --jobs 8
   hoirecon batch photos/ --out results/ --engine ray --address ray://head:10001
+  hoirecon batch photos/ --out results/ --object bat --contacts-from interactvlm-import --contacts ivlm_out/
+  hoirecon batch photos/ --out results/ --config results/photo1/config.json   # repeat a run's settings
 """
 
 
+@opt.per_run_options
 def batch(
     source: str = typer.Argument(..., metavar="INPUT_DIR|GLOB", help="A folder (its images, not sub-folders) or a quoted glob ('**' recurses).", show_default=False),
     out: Path = typer.Option(..., "--out", help="Output folder (one sub-folder per image).", show_default=False),
@@ -43,52 +46,39 @@ def batch(
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: process only images i, i+n, i+2n, ... of the sorted list (0 <= i < n)."),
     engine: Literal["local", "ray"] = typer.Option("local", "--engine", help="local (process pool) or ray."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: start a local Ray instance)."),
-    object_label: Optional[str] = typer.Option(None, "--object", "-o", help="Object label for images whose sidecar names none."),
-    device: str = opt.DEVICE,
-    body_model: opt.BodyModelName = opt.BODY_MODEL,
-    smplx_dir: Optional[Path] = opt.SMPLX_DIR,
-    gender: opt.Gender = opt.GENDER,
-    detector: opt.DetectorName = opt.DETECTOR,
-    segmenter: opt.SegmenterName = opt.SEGMENTER,
-    yolo_weights: Optional[Path] = opt.YOLO_WEIGHTS,
-    sam_weights: Optional[Path] = opt.SAM_WEIGHTS,
-    offline: bool = opt.OFFLINE,
-    max_side: int = opt.MAX_SIDE,
     turntable: bool = typer.Option(True, "--turntable/--no-turntable", help="Render turntable.gif/.png per image."),
-    quiet: bool = opt.QUIET,
+    *,
+    run: opt.RunArgs,
 ) -> None:
-    set_quiet(quiet)
     with user_errors():
         from hoirecon.batch import check_batch_root, parse_shard, run_batch
-        from hoirecon.cache import offline as offline_env
-        from hoirecon.inputs import RunChoices, check_label, check_run
+        from hoirecon.config import config_to_dict
+        from hoirecon.inputs import check_focal, check_label, check_mesh, check_run
 
-        # validate first: options, the default label, the output folder (no model is imported here)
-        check_run(RunChoices(device=device, body_model=body_model, gender=gender,
-                             smplx_dir=str(smplx_dir) if smplx_dir else None, detector=detector,
-                             segmenter=segmenter, yolo_weights=str(yolo_weights) if yolo_weights else None,
-                             sam_weights=str(sam_weights) if sam_weights else None))  # fmt: skip
-        check_label(object_label)
+        # validate first: options, the default label, the mesh, the output folder (no model is imported here)
+        options = run.options
+        check_run(options)
+        check_label(run.object_label)
+        check_focal(run.focal_px, "--focal-px")
+        if run.mesh is not None:
+            check_mesh(run.mesh)
         shard_t = parse_shard(shard)
         check_batch_root(out, shard_t)
         from hoirecon.cli.reconstruct import check_device
 
-        check_device(device)
+        check_device(options.device)
+        config = run.pipeline_config()
         from hoirecon.cache import anny_data_ready
 
-        if body_model == "anny" and not anny_data_ready():
+        if config.body_model == "anny" and not anny_data_ready():
             print_notice("building Anny's body-model data once into the hoirecon cache (about a minute per worker "
                          "that starts before it is done)")
-        pipeline = {
-            "device": device, "body_model": body_model, "gender": gender,
-            "smplx_dir": str(smplx_dir) if smplx_dir else None, "detector": detector, "segmenter": segmenter,
-            "yolo_weights": str(yolo_weights) if yolo_weights else None,
-            "sam_weights": str(sam_weights) if sam_weights else None, "offline": offline or offline_env(),
-            "working_max_side": max_side,
-        }  # fmt: skip
+        image_options = {"object_label": run.object_label, "mesh": str(run.mesh) if run.mesh else None,
+                         "focal_px": run.focal_px}  # fmt: skip
         kwargs = dict(jobs=jobs, overwrite=overwrite, shard=shard_t, engine=engine, address=address,
-                      object_label=object_label, pipeline=pipeline, turntable=turntable)  # fmt: skip
-        if quiet:
+                      object_label=run.object_label, pipeline=config_to_dict(config), turntable=turntable,
+                      image_options=image_options)  # fmt: skip
+        if run.quiet:
             result = run_batch(source, out, **kwargs)
         else:
             result = _run_with_progress(source, out, kwargs)

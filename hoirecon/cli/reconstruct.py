@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from hoirecon.cli import options as opt
-from hoirecon.cli.common import err_console, print_info, print_notice, print_warning, set_quiet, user_errors
+from hoirecon.cli.common import err_console, print_info, print_notice, print_warning, user_errors
 
 HELP = """Reconstruct the person and the object they use from one photo.
 
@@ -30,6 +30,7 @@ Examples:
   hoirecon reconstruct photo.jpg --object chair --mesh my_chair.glb --device cuda
   hoirecon reconstruct photo.jpg --body-model smplx --smplx-dir ~/models/smplx --gender female
   hoirecon reconstruct photo.jpg --object bat --body-model smplx --contacts-from interactvlm-import --contacts ivlm_out/
+  hoirecon reconstruct photo.jpg --config out/other/config.json   # the settings of an earlier run
 
 \b
 Without --object-box the box (and label) come from a sidecar JSON next to the image,
@@ -38,86 +39,50 @@ without either, a detector (YOLO) finds the object the person interacts with.
 """
 
 
+@opt.per_run_options
 def reconstruct(
     image: Path = typer.Argument(..., help="The photo (JPEG, PNG, ...).", show_default=False),
-    object_label: Optional[str] = opt.OBJECT,
     object_box: Optional[str] = typer.Option(None, "--object-box", help="Object box in pixels: x0,y0,x1,y1 (a box that leaves the image is an error)."),
     object_mask: Optional[Path] = typer.Option(None, "--object-mask", help="Object mask PNG at the photo's size (nonzero = object)."),
-    mesh: Optional[Path] = typer.Option(None, "--mesh", help="Use this OBJ/GLB/PLY/STL (+Y up) instead of the library mesh; scaled to the category's size."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: out/<image stem>)."),
-    device: str = opt.DEVICE,
-    body_model: opt.BodyModelName = opt.BODY_MODEL,
-    smplx_dir: Optional[Path] = opt.SMPLX_DIR,
-    gender: opt.Gender = opt.GENDER,
-    detector: opt.DetectorName = opt.DETECTOR,
-    segmenter: opt.SegmenterName = opt.SEGMENTER,
-    yolo_weights: Optional[Path] = opt.YOLO_WEIGHTS,
-    sam_weights: Optional[Path] = opt.SAM_WEIGHTS,
-    person_index: Optional[int] = typer.Option(None, "--person-index", min=0, help="Which detected person (0 = largest)."),
-    object_index: Optional[int] = typer.Option(None, "--object-index", min=0, help="Which candidate object (0 = the one the person interacts with most)."),
-    offline: bool = opt.OFFLINE,
-    focal_px: Optional[float] = typer.Option(None, "--focal-px", help="Focal length in pixels of the photo (default: EXIF, else a 55 degree field of view)."),
-    contacts_from: opt.ContactSource = typer.Option("prior", "--contacts-from", help="Where contacts come from: prior (category priors + image evidence, offline), interactvlm-import (InteractVLM demo outputs in --contacts DIR) or interactvlm-run (run InteractVLM from --interactvlm-repo; CUDA; its Python via $HOIRECON_INTERACTVLM_PYTHON)."),
-    contacts: Optional[Path] = typer.Option(None, "--contacts", help="interactvlm-import: folder with <name>_hcontact_vertices.npz and <name>_oafford_vertices.npz; interactvlm-run: where InteractVLM's inputs and outputs are kept."),
-    interactvlm_repo: Optional[Path] = typer.Option(None, "--interactvlm-repo", help="InteractVLM checkout with its weights (for --contacts-from interactvlm-run)."),
-    max_side: int = opt.MAX_SIDE,
-    quiet: bool = opt.QUIET,
+    *,
+    run: opt.RunArgs,
 ) -> None:
-    set_quiet(quiet)
     with user_errors():
         from hoirecon import fsutil
-        from hoirecon.inputs import RunChoices, check_image_inputs, check_object_source, check_run
+        from hoirecon.inputs import check_image_inputs, check_object_source, check_run
 
         # 1. validate: nothing below imports a model
-        run = RunChoices(
-            device=device, body_model=body_model, gender=gender, smplx_dir=_s(smplx_dir), detector=detector,
-            segmenter=segmenter, yolo_weights=_s(yolo_weights), sam_weights=_s(sam_weights),
-            person_index=person_index, object_index=object_index, contacts_from=contacts_from,
-            contacts_dir=_s(contacts), interactvlm_repo=_s(interactvlm_repo),
-        )  # fmt: skip
-        check_run(run)
-        checked = check_image_inputs(image, object_label=object_label, object_box=object_box, object_mask=object_mask,
-                                     mesh=mesh, focal_px=focal_px)  # fmt: skip
-        check_object_source(checked, detector, run.yolo_weights)
+        options = run.options
+        check_run(options)
+        checked = check_image_inputs(image, object_label=run.object_label, object_box=object_box,
+                                     object_mask=object_mask, mesh=run.mesh, focal_px=run.focal_px)  # fmt: skip
+        check_object_source(checked, options.detector, options.yolo_weights)
         out_dir = out if out is not None else Path("out") / image.stem
         fsutil.check_output(out_dir)
         # 2. load and run
-        _reconstruct(checked, out_dir, run, offline=offline, quiet=quiet, max_side=max_side)
+        _reconstruct(checked, out_dir, run)
 
 
-def _s(p: Path | None) -> str | None:
-    return str(p) if p is not None else None
-
-
-def _reconstruct(checked, out_dir: Path, run, *, offline: bool, quiet: bool, max_side: int) -> None:
+def _reconstruct(checked, out_dir: Path, run: opt.RunArgs) -> None:
     from hoirecon.cache import anny_data_ready
-    from hoirecon.cache import offline as offline_env
     from hoirecon.errors import shown
 
-    check_device(run.device)
+    check_device(run.options.device)
+    config = run.pipeline_config()
     from hoirecon.export import write_outputs
-    from hoirecon.perception.chain import DetectorConfig
-    from hoirecon.pipeline import Pipeline, PipelineConfig, ReconstructOptions
+    from hoirecon.pipeline import Pipeline, ReconstructOptions
 
-    det = DetectorConfig(
-        detector=run.detector, segmenter=run.segmenter, yolo_weights=run.yolo_weights, sam_weights=run.sam_weights,
-        person_index=run.person_index, object_index=run.object_index, offline=offline or offline_env(),
-    )  # fmt: skip
-    pipe = Pipeline(
-        PipelineConfig(device=run.device, body_model=run.body_model, gender=run.gender, smplx_dir=run.smplx_dir,
-                       detection=det, contacts_from=run.contacts_from, contacts_dir=run.contacts_dir,
-                       interactvlm_repo=run.interactvlm_repo, working_max_side=max_side),
-        notice=print_notice,
-    )  # fmt: skip
+    pipe = Pipeline(config, notice=print_notice)
     name = shown(checked.image_path.name, 60)
     if checked.label and checked.category is None:
         from hoirecon.objects import resolve_label
 
         resolve_label(checked.label)  # the text-embedding step: an unknown label fails before the body model loads
-    if run.body_model == "anny" and not anny_data_ready():
+    if config.body_model == "anny" and not anny_data_ready():
         print_notice("building Anny's body-model data once into the hoirecon cache (about a minute; later runs load it in under a second)")
 
-    with _StageProgress(name, quiet) as progress:
+    with _StageProgress(name, run.quiet) as progress:
         progress.start("models")
         pipe.body_model  # load (or fail on missing model files) before any image work
         pipe.localizer  # fail now on a missing --contacts folder or InteractVLM checkout

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
-from hoirecon.errors import HoireconError, InputError, MissingModelError
+from hoirecon.errors import HoireconError, InputError, MissingModelError, first_line
 from hoirecon.types import Box, Detections, ImageInput, Instance, ObjectDetection, PersonDetection
 
 DETECTORS = ("auto", "yolo", "mediapipe")
@@ -93,8 +93,8 @@ class DetectionChain:
             self._yolo = YoloSegmenter(path, device=self.device, conf=c.yolo_conf, weights_name=w["name"], sha256=w["sha256"])
         except (MissingModelError, ImportError) as exc:
             if c.detector == "yolo":
-                raise MissingModelError(f"--detector yolo: {_first_line(exc)}") from exc
-            self._say(f"YOLO not available ({_first_line(exc)}); using MediaPipe for the person and your box for the object")
+                raise MissingModelError(f"--detector yolo: {first_line(exc)}") from exc
+            self._say(f"YOLO not available ({first_line(exc)}); using MediaPipe for the person and your box for the object")
         return self._yolo
 
     def sam(self):
@@ -114,8 +114,8 @@ class DetectionChain:
             self._sam = SamRefiner(path, model_type=model_type, device=self.device, weights_name=w["name"], sha256=w["sha256"])
         except (MissingModelError, ImportError) as exc:
             if c.segmenter == "sam":
-                raise MissingModelError(f"--segmenter sam: {_first_line(exc)}") from exc
-            self._say(f"SAM not available ({_first_line(exc)}); object mask from {'YOLO' if self._yolo else 'GrabCut'}")
+                raise MissingModelError(f"--segmenter sam: {first_line(exc)}") from exc
+            self._say(f"SAM not available ({first_line(exc)}); object mask from {'YOLO' if self._yolo else 'GrabCut'}")
         return self._sam
 
     def run(self, image: ImageInput, *, label: str | None, box: Box | None, mask: np.ndarray | None,
@@ -247,8 +247,3 @@ def choose_object(image: ImageInput, instances: list[Instance], person: PersonDe
 
 def _area(b: Box) -> float:
     return b.width * b.height
-
-
-def _first_line(exc: BaseException) -> str:
-    s = str(exc).strip().splitlines()
-    return s[0] if s else type(exc).__name__

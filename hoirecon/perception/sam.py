@@ -25,7 +25,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from hoirecon.errors import InputError, MissingModelError
+from hoirecon.errors import InputError, MissingModelError, first_line
 from hoirecon.types import Box, ImageInput
 
 __all__ = ["SamRefiner"]
@@ -91,7 +91,7 @@ class SamRefiner:
             try:
                 model.load_state_dict(state)
             except RuntimeError as e:
-                first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                first = first_line(e)
                 raise MissingModelError(
                     f"SAM checkpoint {path} does not fit SAM {model_type} ({first[:160]})"
                 ) from None

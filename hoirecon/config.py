@@ -1,0 +1,171 @@
+"""The configuration tree of a run, and its one builder from command-line options.
+
+``PipelineConfig`` (the root) holds one config per stage::
+
+    PipelineConfig
+    ├── device, body_model, gender, smplx_dir, working_max_side, seed, fit_threads
+    ├── detection: DetectorConfig      perception: detector, segmenter, weights, person/object index
+    ├── body_fit:  BodyFitConfig       body estimation: schedule and weights
+    ├── contact:   ContactStageConfig  contacts: source (a name in hoirecon.contact.CONTACT_SOURCES),
+    │                                  its settings, the Render-Localize-Lift and prior settings
+    └── fit:       FitConfig           the joint object fit, its limb phase and their loss weights
+
+``RunOptions`` is what a command line says for a whole run (the options ``reconstruct`` and ``batch``
+share); :func:`build_config` turns it into a ``PipelineConfig``. ``config.json`` (written next to
+every result) holds ``config_to_dict`` of the tree; :func:`load_config` reads one back (``--config
+FILE``) so a run can be repeated exactly.
+
+This module imports no model package: the CLI builds and checks a config before any model loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from hoirecon.errors import InputError, shown
+from hoirecon.photo import WORKING_MAX_SIDE
+
+#: version of config.json's layout (raise when a field is renamed or its meaning changes)
+CONFIG_VERSION = 1
+
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The per-run options of ``hoirecon reconstruct`` and ``hoirecon batch`` (CLI names: ``--`` and
+    dashes). Paths are strings; ``None``: the default described in ``--help``."""
+
+    device: str = "cpu"
+    body_model: str = "anny"
+    gender: str = "neutral"
+    smplx_dir: str | None = None
+    detector: str = "auto"
+    segmenter: str = "auto"
+    yolo_weights: str | None = None
+    sam_weights: str | None = None
+    person_index: int | None = None
+    object_index: int | None = None
+    contacts_from: str = "prior"
+    contacts_dir: str | None = None
+    interactvlm_repo: str | None = None
+    offline: bool = False
+    max_side: int | None = WORKING_MAX_SIDE
+
+    def replace(self, **changes: Any) -> "RunOptions":
+        return dataclasses.replace(self, **changes)
+
+
+def _pipeline_config_class():
+    from hoirecon.pipeline import PipelineConfig
+
+    return PipelineConfig
+
+
+def run_options_of(config: Any) -> RunOptions:
+    """The ``RunOptions`` that :func:`build_config` would need to give ``config`` back (the inverse
+    for the fields a command line sets)."""
+    det = config.detection
+    con = config.contact
+    return RunOptions(
+        device=config.device, body_model=config.body_model, gender=config.gender, smplx_dir=config.smplx_dir,
+        detector=det.detector, segmenter=det.segmenter, yolo_weights=det.yolo_weights, sam_weights=det.sam_weights,
+        person_index=det.person_index, object_index=det.object_index, contacts_from=con.source,
+        contacts_dir=con.contacts_dir, interactvlm_repo=con.interactvlm_repo, offline=bool(det.offline),
+        max_side=config.working_max_side,
+    )  # fmt: skip
+
+
+def build_config(run: RunOptions, base: Any = None) -> Any:
+    """The ``PipelineConfig`` of a run: ``base`` (default: every stage's defaults, or a config read by
+    :func:`load_config`) with the command line's choices put in."""
+    if base is None:
+        base = _pipeline_config_class()()
+    det = dataclasses.replace(
+        base.detection, detector=run.detector, segmenter=run.segmenter, yolo_weights=run.yolo_weights,
+        sam_weights=run.sam_weights, person_index=run.person_index, object_index=run.object_index,
+        offline=bool(run.offline) or _offline_env(),
+    )  # fmt: skip
+    contact = dataclasses.replace(base.contact, source=run.contacts_from, contacts_dir=run.contacts_dir,
+                                  interactvlm_repo=run.interactvlm_repo)  # fmt: skip
+    return dataclasses.replace(
+        base, device=run.device, body_model=run.body_model, gender=run.gender, smplx_dir=run.smplx_dir,
+        detection=det, contact=contact, working_max_side=run.max_side,
+    )  # fmt: skip
+
+
+def _offline_env() -> bool:
+    return os.environ.get("HOIRECON_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """The tree as plain JSON values (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def config_from_dict(data: Mapping[str, Any], *, where: str = "config", strict: bool = True) -> Any:
+    """A ``PipelineConfig`` from (part of) its dict form: missing fields keep their defaults; with
+    ``strict`` an unknown key is an :class:`~hoirecon.errors.InputError` (it catches typos)."""
+    return _from_dict(_pipeline_config_class()(), data, where, strict)
+
+
+def _from_dict(default: Any, data: Any, where: str, strict: bool) -> Any:
+    if not isinstance(data, Mapping):
+        raise InputError(f"{where}: expected an object, got {shown(data, 60)}")
+    names = {f.name: f for f in dataclasses.fields(default)}
+    unknown = [k for k in data if k not in names]
+    if strict and unknown:
+        raise InputError(f"{where}: unknown setting '{shown(unknown[0], 60)}' (known: {', '.join(names)})")
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in names:
+            continue
+        current = getattr(default, key)
+        if dataclasses.is_dataclass(current):
+            changes[key] = _from_dict(current, value, f"{where}: {key}", strict)
+        elif isinstance(current, tuple) and isinstance(value, list):
+            changes[key] = tuple(value)
+        else:
+            if current is not None and value is not None and not _same_kind(current, value):
+                raise InputError(f"{where}: {key} must be {type(current).__name__}, got {shown(value, 60)}")
+            changes[key] = value
+    return dataclasses.replace(default, **changes)
+
+
+def _same_kind(current: Any, value: Any) -> bool:
+    if isinstance(current, bool) or isinstance(value, bool):
+        return isinstance(current, bool) and isinstance(value, bool)
+    if isinstance(current, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(current))
+
+
+#: keys of config.json that describe the image, not the run (ignored when it is read back)
+IMAGE_KEYS = ("config_version", "image", "object_label", "object_category", "label_match", "object_box",
+              "working_image", "object_mask", "mesh", "camera", "sidecar", "contacts_localization")
+
+
+def load_config(path: str | os.PathLike[str]) -> Any:
+    """The ``PipelineConfig`` of a ``config.json`` that hoirecon wrote (its image keys are ignored), or
+    of a JSON file holding some of its settings (``{"fit": {"steps_refine": 300}}``)."""
+    p = Path(path)
+    where = f"--config {shown(p)}"
+    if not p.is_file():
+        raise InputError(f"{where}: file not found")
+    if p.stat().st_size > 1_000_000:
+        raise InputError(f"{where}: larger than 1 MB")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"{where}: not valid JSON ({shown(str(e), 80)})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{where}: expected a JSON object")
+    version = data.get("config_version", CONFIG_VERSION)
+    if version != CONFIG_VERSION:
+        raise InputError(f"{where}: config_version {shown(version, 20)} is not {CONFIG_VERSION} (written by another hoirecon)")
+    settings = {k: v for k, v in data.items() if k not in IMAGE_KEYS}
+    return config_from_dict(settings, where=where)
