@@ -40,14 +40,6 @@ def set_prf(pred, true) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def _image(scene):
-    from hoirecon.types import ImageInput
-
-    cam = scene.camera
-    return ImageInput(path=Path(f"{scene.category}_{scene.index}.png"), rgb=np.zeros((cam.height, cam.width, 3), np.uint8),
-                      camera=cam)  # fmt: skip
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenes", type=int, default=20)
@@ -56,24 +48,26 @@ def main() -> None:
     ap.add_argument("--write", type=Path, default=None, help="also write the tables to this Markdown file")
     args = ap.parse_args()
 
-    from benchmarks.support.scenes import _default_model, generate_scenes
+    from benchmarks.support.scenes import default_model, generate_scenes, scene_image
     from hoirecon.contact import render as R
     from hoirecon.contact.lift import fill_unseen, lift
-    from hoirecon.contact.localizers import (Localization, PriorLocalizer, paint, contacts_from_localization,
-                                             indicator, infer_contacts_rll)
-    from hoirecon.contact.priors import infer_contacts
+    from hoirecon.contact import ContactStageConfig, infer_contacts, make_contact_source
+    from hoirecon.contact.lift import indicator, paint
+    from hoirecon.contact.priors import infer_contacts as prior_estimate
+    from hoirecon.contact.records import Localization
+    from hoirecon.contact.selection import contacts_from_localization
 
-    model = _default_model()
+    model = default_model()
     t0 = time.perf_counter()
     scenes = generate_scenes(args.scenes, args.seed, model=model)
     print(f"{len(scenes)} scenes (seed {args.seed}) in {time.perf_counter() - t0:.1f} s")
-    loc = PriorLocalizer(model)
+    loc = make_contact_source(ContactStageConfig(source="prior"), model)
     rows: dict[str, list[tuple[float, ...]]] = {"prior (direct)": [], "prior via RLL": [], "true contacts via RLL": []}
     per_cat: dict[str, list[float]] = {}
     for s in scenes:
         diag = float(np.hypot(s.person.box.width, s.person.box.height))
-        direct = infer_contacts(s.body, s.mesh, s.object, s.camera, diag)
-        rll, found = infer_contacts_rll(loc, _image(s), s.detections, s.body, s.mesh)
+        direct = prior_estimate(s.body, s.mesh, s.object, s.camera, diag)
+        rll, found = infer_contacts(loc, scene_image(s), s.detections, s.body, s.mesh)
         true = s.contacts
         hv, ov = found.human_views, found.object_views
         oracle = contacts_from_localization(
@@ -85,7 +79,7 @@ def main() -> None:
 
     # Timing on the first scene: render both view sets (human uncached) + lift both sides.
     s = scenes[0]
-    c, found = infer_contacts_rll(loc, _image(s), s.detections, s.body, s.mesh)
+    c, found = infer_contacts(loc, scene_image(s), s.detections, s.body, s.mesh)
     t_render_h, t_render_o, t_lift, cpu = [], [], [], []
     for _ in range(args.repeats):
         c0 = time.process_time()

@@ -2,7 +2,9 @@
 PHOSA objectives, on the same scenes and inputs, with true contacts and with our estimated contacts.
 
 Every objective gets the same inputs: the true body (pose and shape), the rendered person and object
-masks with true occlusion, the object's library mesh, and the contacts. The table shows the median and
+masks with true occlusion, the object's library mesh, and the contacts: the true ones, or "estimated"
+ones from the pipeline's own contact path (``hoirecon.contact.make_contact_source`` with the default
+config, then ``hoirecon.contact.infer_contacts``: the offline prior through Render-Localize-Lift). The table shows the median and
 90th percentile over the scenes; BENCHMARKS.md gets the same table with the machine and date.
 
     python benchmarks/hoi_bench.py --scenes 60 --write BENCHMARKS.md
@@ -74,25 +76,28 @@ def _init_worker(threads: int) -> None:
     from hoirecon.body import load_body_model
 
     _WORKER["model"] = load_body_model("anny")
+    from hoirecon.contact import ContactStageConfig, make_contact_source
+
+    # the pipeline's own contact path (its default source, the offline prior, through Render-Localize-Lift)
+    _WORKER["contact_source"] = make_contact_source(ContactStageConfig(), _WORKER["model"])
 
 
 def _run_scene(job: tuple[int, int, int, list[str], list[str]]) -> tuple[int, str, dict]:
     """Generate scene ``index`` of ``n`` and fit it with every objective on every input."""
-    from benchmarks.support.scenes import generate_scenes
-    from hoirecon.contact.priors import category_prior, infer_contacts
+    from benchmarks.support.scenes import generate_scenes, scene_image
+    from hoirecon.contact import infer_contacts
     from hoirecon.fitting.baselines import fit_interactvlm, fit_phosa
     from hoirecon.fitting.joint import fit_object
-    from hoirecon.objects import size_prior
+    from hoirecon.objects import properties
 
     index, n, seed, objectives, inputs = job
     model = _WORKER["model"]
     sc = generate_scenes(n, seed=seed, model=model, only=[index])[0]
-    diag = float(np.hypot(sc.person.box.width, sc.person.box.height))
     contacts = {"true": sc.contacts}
     if "estimated" in inputs:
-        contacts["estimated"] = infer_contacts(sc.body, sc.mesh, sc.object, sc.camera, diag)
-    upright = category_prior(sc.mesh.category).get("init", "upright") == "upright"
-    _, sigma = size_prior(sc.mesh.category)
+        contacts["estimated"], _ = infer_contacts(_WORKER["contact_source"], scene_image(sc), sc.detections, sc.body, sc.mesh)
+    props = properties(sc.mesh.category)
+    upright, sigma = props.upright, props.scale_sigma
     out: dict[str, dict[str, float]] = {}
     for inp in inputs:
         con = contacts[inp]

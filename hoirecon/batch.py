@@ -50,7 +50,7 @@ from hoirecon.errors import HoireconError, InputError, first_line, shown
 __all__ = [
     "IMAGE_EXTENSIONS", "DONE_MARKER", "ERROR_FILE", "BatchItem", "BatchSettings", "BatchResult",
     "collect_images", "assign_names", "parse_shard", "plan", "run_batch", "summary_names",
-    "process_item", "read_done", "SUMMARY_FIELDS",
+    "process_item", "read_done", "SUMMARY_FIELDS", "SUMMARY_SCHEMA_VERSION",
 ]  # fmt: skip
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
@@ -60,8 +60,11 @@ _RESERVED = {"index.html", "summary.json", "summary.csv"}
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _UNSAFE = re.compile(r"[^\w.-]+")
 
+#: version of summary.csv's columns and summary.json's layout (``hoirecon/data/schemas/summary.schema.json``)
+SUMMARY_SCHEMA_VERSION = 1
+
 SUMMARY_FIELDS = (
-    "image", "name", "status", "seconds", "object_category", "object_label", "contact_distance_m",
+    "schema_version", "image", "name", "status", "seconds", "object_category", "object_label", "contact_distance_m",
     "penetration_max_m", "silhouette_iou", "loss_total", "height_m", "quality", "quality_reasons", "worker_pid",
     "peak_rss_mb", "error",
 )  # fmt: skip
@@ -363,7 +366,7 @@ def process_item(item: BatchItem, out_root: str | os.PathLike[str]) -> dict[str,
         recon = st.pipeline.run(item.image, options)
         from hoirecon.export import write_outputs
 
-        write_outputs(recon, out, body_model=st.pipeline.body_model)
+        write_outputs(recon, out)
         if settings.turntable:
             from hoirecon.export.report import write_turntable
 
@@ -663,7 +666,7 @@ def _csv_text(rows: list[dict[str, Any]]) -> str:
     w = csv.DictWriter(buf, fieldnames=list(SUMMARY_FIELDS), extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in SUMMARY_FIELDS})
+        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in SUMMARY_FIELDS} | {"schema_version": SUMMARY_SCHEMA_VERSION})
     return buf.getvalue()
 
 
@@ -681,7 +684,7 @@ def _build_summary(rows, items_total, settings, engine, jobs, shard, source, out
         w["peak_rss_mb"] = max(w["peak_rss_mb"], float(r.get("peak_rss_mb") or 0.0))
     secs = [r["seconds"] for r in rows if r["status"] == "ok" and r.get("seconds")]
     return {
-        "version": 1,
+        "schema_version": SUMMARY_SCHEMA_VERSION,
         "source": os.fspath(source),
         "out_dir": os.fspath(out_dir),
         "engine": engine,

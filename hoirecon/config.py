@@ -35,6 +35,44 @@ CONFIG_VERSION = 1
 
 
 
+# ------------------------------------------------------------------------------- stage configs
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Perception: which backends to use. Weights: an explicit path, else the registry entry (cache / download)."""
+
+    detector: str = "auto"
+    segmenter: str = "auto"
+    yolo_weights: str | None = None
+    yolo_model: str = "yolo11n-seg"
+    yolo_conf: float = 0.25
+    sam_weights: str | None = None
+    sam_model: str = "sam_vit_b"
+    person_index: int | None = None
+    object_index: int | None = None
+    offline: bool | None = None
+
+
+@dataclass(frozen=True)
+class BodyFitConfig:
+    """Body estimation: schedule and loss weights of the body fit."""
+
+    steps_global: int = 40
+    steps_full: int = 120
+    lr: float = 0.03
+    w_reproj: float = 1.0
+    w_dir3d: float = 0.05
+    w_pose: float = 2e-3
+    w_shape: float = 1e-2
+    w_angle: float = 1e-2
+    w_limb: float = 10.0
+    robust_sigma: float = 0.05  # in units of the person box's diagonal
+
+
+# ------------------------------------------------------------------------------ command line
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """The per-run options of ``hoirecon reconstruct`` and ``hoirecon batch`` (CLI names: ``--`` and

@@ -145,11 +145,13 @@ def check_image_inputs(
 
 # ------------------------------------------------------------------------------------------ per run
 
-_CHOICES = {
+#: allowed values of the per-run choices (a test holds them to the stage tables: body models, contact sources)
+CHOICES = {
     "body_model": ("anny", "smplx"),
     "gender": ("neutral", "male", "female"),
     "detector": ("auto", "yolo", "mediapipe"),
     "segmenter": ("auto", "sam", "yolo", "grabcut"),
+    "contacts_from": ("prior", "interactvlm-import", "interactvlm-run"),  # hoirecon.contact.CONTACT_SOURCES
 }
 
 
@@ -177,7 +179,9 @@ def check_device_name(device: str) -> None:
 def check_run(c: RunOptions) -> None:
     """Check the options that hold for a whole run, without loading anything."""
     check_device_name(c.device)
-    for key, allowed in _CHOICES.items():
+    for key, allowed in CHOICES.items():
+        if key == "contacts_from":
+            continue
         value = getattr(c, key)
         if value not in allowed:
             raise InputError(f"--{key.replace('_', '-')} must be one of {', '.join(allowed)}, got '{shown(value, 40)}'")
@@ -191,10 +195,8 @@ def check_run(c: RunOptions) -> None:
         p = Path(c.smplx_dir)
         if not p.is_dir():
             raise MissingModelError(f"--smplx-dir {shown(p)}: no such folder")
-    from hoirecon.contact.localizers import CONTACT_SOURCES
-
-    if c.contacts_from not in CONTACT_SOURCES:
-        raise InputError(f"--contacts-from must be one of {', '.join(CONTACT_SOURCES)}, got '{shown(c.contacts_from, 40)}'")
+    if c.contacts_from not in CHOICES["contacts_from"]:
+        raise InputError(f"--contacts-from must be one of {', '.join(CHOICES['contacts_from'])}, got '{shown(c.contacts_from, 40)}'")
     if c.contacts_from == "interactvlm-import":
         if c.contacts_dir is None:
             raise InputError("--contacts-from interactvlm-import needs --contacts DIR (InteractVLM's demo outputs)")

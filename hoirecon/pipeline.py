@@ -15,13 +15,13 @@ from typing import Callable, Iterator
 import numpy as np
 
 
-from hoirecon.body.fit import BodyFitConfig, fit_body
-from hoirecon.contact.localizers import RLLConfig, infer_contacts_rll, make_localizer
-from hoirecon.contact.priors import ContactConfig, category_prior
+from hoirecon.body.fit import fit_body
+from hoirecon.config import BodyFitConfig, DetectorConfig
+from hoirecon.contact import ContactStageConfig, infer_contacts, make_contact_source
 from hoirecon.fitting.joint import FitConfig, fit_object
 from hoirecon.inputs import CheckedInputs, check_image_inputs
 from hoirecon.photo import WORKING_MAX_SIDE
-from hoirecon.perception.chain import DetectionChain, DetectorConfig
+from hoirecon.perception.chain import DetectionChain
 from hoirecon.quality import assess
 from hoirecon.types import Box, Reconstruction
 
@@ -48,11 +48,7 @@ class PipelineConfig:
     smplx_dir: str | None = None  # SMPL-X only; else $HOIRECON_SMPLX_DIR, else <cache>/body_models/smplx
     detection: DetectorConfig = field(default_factory=DetectorConfig)
     body_fit: BodyFitConfig = field(default_factory=BodyFitConfig)
-    contact: ContactConfig = field(default_factory=ContactConfig)
-    contacts_from: str = "prior"  # "prior" | "interactvlm-import" | "interactvlm-run"
-    contacts_dir: str | None = None  # import: InteractVLM's demo outputs; run: where its inputs/outputs go
-    interactvlm_repo: str | None = None  # run: the InteractVLM checkout (with its weights)
-    rll: RLLConfig = field(default_factory=RLLConfig)
+    contact: ContactStageConfig = field(default_factory=ContactStageConfig)
     fit: FitConfig = field(default_factory=FitConfig)
     working_max_side: int | None = WORKING_MAX_SIDE  # longer side of the working copy, pixels (None: the photo as is)
     seed: int = 0  # every random source is seeded with this at the start of each image
@@ -124,7 +120,7 @@ class Pipeline:
     def __init__(self, config: PipelineConfig = PipelineConfig(), notice: Callable[[str], None] | None = None) -> None:
         self.config = config
         self._body_model = None
-        self._localizer = None
+        self._contact_source = None
         self.detection = DetectionChain(config.detection, device=config.device, notice=notice)
 
     @property
@@ -137,16 +133,12 @@ class Pipeline:
         return self._body_model
 
     @property
-    def localizer(self):
-        """The contact localizer (checks its inputs on first use: the --contacts folder, the InteractVLM
-        checkout and weights)."""
-        if self._localizer is None:
-            c = self.config
-            self._localizer = make_localizer(
-                c.contacts_from, body_model=self.body_model, contacts_dir=c.contacts_dir,
-                interactvlm_repo=c.interactvlm_repo, config=c.rll, contact_config=c.contact,
-            )  # fmt: skip
-        return self._localizer
+    def contact_source(self):
+        """The contact source (``hoirecon.contact.CONTACT_SOURCES[config.contact.source]``; its inputs
+        are checked when it is made: the --contacts folder, the InteractVLM checkout and weights)."""
+        if self._contact_source is None:
+            self._contact_source = make_contact_source(self.config.contact, self.body_model)
+        return self._contact_source
 
     def run(self, image_path: str | Path, options: ReconstructOptions = ReconstructOptions(),
             on_stage: StageCallback | None = None, checked: CheckedInputs | None = None) -> Reconstruction:
@@ -209,9 +201,9 @@ class Pipeline:
             mesh = objects.load_user_mesh(checked.mesh, category) if checked.mesh else objects.build_mesh(category)
             _, scale_sigma = objects.size_prior(category)
         with stage("contacts"):
-            contacts, localization = infer_contacts_rll(self.localizer, image, detections, body, mesh, label, self.config.rll)
+            contacts, localization = infer_contacts(self.contact_source, image, detections, body, mesh, label)
         with stage("fitting"):
-            upright = category_prior(category).get("init", "upright") == "upright"
+            upright = objects.properties(category).upright
             fit = fit_object(
                 body, mesh, contacts, obj_det, person, image.camera,
                 scale_sigma=scale_sigma, upright=upright, config=self.config.fit, device=self.config.device,
@@ -242,5 +234,5 @@ class Pipeline:
             contacts=contacts,
             config=resolved,
             timings=timings,
-            contact_views=(localization.human_views, localization.object_views),
+            contact_views=(localization.human_view_set(), localization.object_views),
         )

@@ -194,6 +194,26 @@ def test_batch_help_lists_them():
         assert flag in res.output, flag
 
 
+def test_cli_choices_are_the_stage_tables():
+    """The CLI's choices (checked before any model loads) name exactly the registered implementations."""
+    import typing
+
+    from hoirecon.body import BODY_MODELS
+    from hoirecon.cli import options as opt
+    from hoirecon.inputs import CHOICES
+
+    assert tuple(BODY_MODELS) == CHOICES["body_model"] == typing.get_args(opt.BodyModelName)
+    assert CHOICES["detector"] == typing.get_args(opt.DetectorName)
+    assert CHOICES["segmenter"] == typing.get_args(opt.SegmenterName)
+    from hoirecon.contact import CONTACT_SOURCES
+
+    assert tuple(CONTACT_SOURCES) == CHOICES["contacts_from"] == typing.get_args(opt.ContactSource)
+    from hoirecon.cli.view import FormatName
+    from hoirecon.export.formats import FORMATS
+
+    assert FORMATS == typing.get_args(FormatName)
+
+
 if __name__ == "__main__":  # pragma: no cover
     g = _graph()
     print("circles:", cycles(g) or "none")

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from hoirecon.cli.main import app
 from hoirecon.errors import InputError
-from hoirecon.perception.chain import DetectionChain, DetectorConfig, choose_object, interaction_score
+from hoirecon.config import DetectorConfig
+from hoirecon.perception.chain import DetectionChain, choose_object, interaction_score
 from hoirecon.types import Box, CameraIntrinsics, ImageInput, Instance, PersonDetection
 
 from .conftest import EXAMPLES

@@ -81,13 +81,13 @@ def test_gltf_validator_finds_no_errors_in_real_exports(validator, real):
 
 def test_gltf_validator_catches_a_broken_file(validator, tmp_path):
     """The check has teeth: a GLB whose POSITION max is wrong is reported as an error."""
-    from hoirecon.export.mesh_io import build_glb
+    from hoirecon.export.mesh_io import glb_bytes
 
     v = np.array([[0, 0, 2], [1, 0, 2], [0, 1, 2]], np.float32)
-    data = build_glb([("tri", v, np.array([[0, 1, 2]]), np.full((3, 4), 200, np.uint8))])
+    data = glb_bytes([("tri", v, np.array([[0, 1, 2]]), np.full((3, 4), 200, np.uint8))])
     jlen = struct.unpack_from("<I", data, 12)[0]
     gltf = json.loads(data[20 : 20 + jlen])
-    gltf["accessors"][0]["max"] = [5.0, 5.0, 5.0]
+    gltf["accessors"][gltf["meshes"][0]["primitives"][0]["attributes"]["POSITION"]]["max"] = [5.0, 5.0, 5.0]
     j = json.dumps(gltf, separators=(",", ":")).encode()
     j += b" " * ((-len(j)) % 4)
     rest = data[20 + jlen :]

@@ -646,3 +646,111 @@ def test_write_glb_obj_validate_input(tmp_path):
     with pytest.raises(ValueError):
         write_obj(tmp_path / "a.obj", [("m", v * np.nan, np.array([[0, 1, 2]]), c)])
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------ GLB writer details
+
+
+def test_glb_header_fields_and_buffer_view_targets(written):
+    recon, out, paths = written
+    gltf, _ = _glb_chunks(paths["scene.glb"])
+    assert gltf["asset"] == {"version": "2.0", "generator": "hoirecon"}
+    assert "+Y up" in gltf["extras"]["frame"] and gltf["scenes"][0]["name"] == "hoirecon"
+    assert [m["name"] for m in gltf["materials"]] == ["human_material", "object_mug_material"]
+    for mat in gltf["materials"]:
+        assert mat["pbrMetallicRoughness"] == {"baseColorFactor": [1.0, 1.0, 1.0, 1.0], "metallicFactor": 0.0,
+                                               "roughnessFactor": 0.8}  # fmt: skip
+    for node in gltf["nodes"]:
+        assert set(node) == {"name", "mesh"}  # identity transform: no matrix/TRS
+    for mesh in gltf["meshes"]:
+        prim = mesh["primitives"][0]
+        assert prim["mode"] == 4
+        assert gltf["bufferViews"][gltf["accessors"][prim["indices"]]["bufferView"]]["target"] == 34963
+        for acc in prim["attributes"].values():
+            assert gltf["bufferViews"][gltf["accessors"][acc]["bufferView"]]["target"] == 34962
+
+
+def test_gltf_normals_unused_vertex_and_faceless_mesh(tmp_path):
+    from hoirecon.export.mesh_io import gltf_normals
+
+    v = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [5, 5, 5]], np.float64)
+    n = gltf_normals(v, np.array([[0, 1, 2]]))
+    assert n.dtype == np.float32
+    np.testing.assert_allclose(n[:3], [[0, 0, 1]] * 3)
+    np.testing.assert_array_equal(n[3], [0, 1, 0])  # unused vertex: unit +Y, as glTF wants unit normals
+    c = np.full((4, 4), 255, np.uint8)
+    write_glb(tmp_path / "p.glb", [("tri", v + [0, 0, 2], np.array([[0, 1, 2]]), c),
+                                   ("dots", v + [0, 0, 3], np.zeros((0, 3), int), c)])  # fmt: skip
+    gltf, _ = _glb_chunks(tmp_path / "p.glb")
+    assert [n["name"] for n in gltf["nodes"]] == ["tri", "dots"]
+    assert [m["primitives"][0]["mode"] for m in gltf["meshes"]] == [4, 0]  # faceless: points, as before
+    with pytest.raises(ValueError, match="unique"):
+        write_glb(tmp_path / "d.glb", [("a", v, np.array([[0, 1, 2]]), c), ("a", v, np.array([[0, 1, 2]]), c)])
+
+
+# ------------------------------------------------------------------------------- exporter table
+
+
+def test_exporter_table():
+    import importlib
+
+    from hoirecon.export.formats import EXPORTERS, FORMATS, Exporter, export_folder
+
+    assert FORMATS == tuple(EXPORTERS) == ("ply", "usd")
+    for name, exp in EXPORTERS.items():
+        assert isinstance(exp, Exporter) and exp.files and exp.help
+        module, _, func = exp.target.partition(":")
+        assert callable(getattr(importlib.import_module(module), func)), name  # resolvable without running it
+    with pytest.raises(InputError, match="--format must be one of ply, usd"):
+        export_folder(".", "fbx")
+
+
+# -------------------------------------------------------------------- export without a body model
+
+
+def test_write_outputs_takes_only_the_reconstruction():
+    import inspect
+
+    params = inspect.signature(write_outputs).parameters
+    assert list(params)[:2] == ["recon", "out_dir"] and "body_model" not in params
+    with pytest.raises(TypeError, match="unexpected"):
+        write_outputs(_recon(), "/nonexistent/never", model=None)
+
+
+def test_contact_pictures_from_the_recorded_views(tmp_path):
+    """The pictures come from ``recon.contact_views``: a ViewSet is drawn as it is; a canonical-frame
+    mesh (the open-pose body a source without views records) gives the same pixels as its ViewSet;
+    None draws the body as fitted."""
+    import dataclasses
+
+    from PIL import Image
+
+    from hoirecon.contact.render import render_body_views, render_object_views
+    from hoirecon.export.contact_views import contact_view_sets, write_contact_outputs
+
+    recon = _recon(with_probs=True)
+    bv = recon.fit.body.vertices
+    canon = (((bv - bv.mean(0)) * np.array([1.0, 1.0, -1.0]) * 0.9).astype(np.float32), recon.fit.body.faces)
+
+    def pictures(contact_views, name):
+        r = dataclasses.replace(recon, contact_views=contact_views)
+        paths = write_contact_outputs(r, out_dir=tmp_path / name, tile=128)
+        return [np.asarray(Image.open(paths[k])) for k in ("human_contacts.png", "object_contacts.png")]
+
+    views = (render_body_views(*canon), render_object_views(recon.fit.object.mesh))
+    from_views = pictures(views, "views")
+    from_mesh = pictures((canon, None), "mesh")  # rendered at export, object from the fitted mesh
+    assert all(np.array_equal(a, b) for a, b in zip(from_views, from_mesh))
+    as_fitted = pictures((None, None), "none")
+    fitted_views = (render_body_views(recon.fit.body.vertices, recon.fit.body.faces), None)
+    assert all(np.array_equal(a, b) for a, b in zip(as_fitted, pictures(fitted_views, "fitted")))
+    assert not np.array_equal(as_fitted[0], from_views[0])
+    assert contact_view_sets(recon)[0].num_vertices == len(bv)
+
+
+def test_params_schema_version(written):
+    from hoirecon.export.params import SCHEMA_VERSION
+
+    recon, out, paths = written
+    p = _strict_json(paths["params.json"])
+    assert p["schema_version"] == SCHEMA_VERSION == 1 and list(p)[:2] == ["schema_version", "version"]

@@ -1,49 +1,16 @@
-"""Joint fitting: geometry helpers against slow references, and synthetic scenes whose answer is known."""
+"""Joint fitting: synthetic scenes whose answer is known, the fitting problem and its loss terms, the
+weights in the config. (The geometry helpers against slow references: tests/test_geometry.py.)"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 import torch
 import trimesh
 
-from hoirecon.geometry.raycast import depth_map
-from hoirecon.geometry.rotations import cube_rotations, matrix_to_rot6d, rot6d_to_matrix, rot_y
-from hoirecon.geometry.sdf import body_sdf_grid
-
-
-def test_rot6d_round_trip_and_cube_rotations():
-    Rs = torch.as_tensor(cube_rotations(), dtype=torch.float32)
-    assert Rs.shape == (24, 3, 3)
-    assert len({tuple(r.flatten().tolist()) for r in Rs}) == 24
-    assert torch.allclose(torch.det(Rs), torch.ones(24))
-    assert torch.allclose(rot6d_to_matrix(matrix_to_rot6d(Rs)), Rs, atol=1e-6)
-
-
-def test_sdf_grid_matches_the_exact_box_sdf():
-    """Trilinear SDF grid against the closed-form signed distance of a box (negative inside)."""
-    half = np.array([0.2, 0.3, 0.15])
-    box = trimesh.creation.box(2 * half).subdivide()
-    grid = body_sdf_grid(box.vertices.astype(np.float32), box.faces, spacing=0.02, margin=0.1)
-    rng = np.random.default_rng(0)
-    pts = rng.uniform(-(half + 0.08), half + 0.08, (2000, 3)).astype(np.float32)  # inside the grid
-    q = np.abs(pts) - half
-    exact = np.linalg.norm(np.maximum(q, 0), axis=1) + np.minimum(q.max(1), 0)
-    ours = grid(torch.as_tensor(pts)).numpy()
-    far = np.abs(exact) > 0.03
-    assert np.all(np.sign(ours[far]) == np.sign(exact[far]))
-    assert np.abs(ours - exact).max() < 0.02
-
-
-def test_depth_map_matches_brute_force_ray_plane():
-    """A plane at z = 2 seen by the camera: depth is 2 wherever it is hit."""
-    plane = trimesh.Trimesh(vertices=[[-1, -1, 2], [1, -1, 2], [1, 1, 2], [-1, 1, 2]], faces=[[0, 1, 2], [0, 2, 3]])
-    K = np.array([[50.0, 0, 32], [0, 50.0, 32], [0, 0, 1]])
-    d = depth_map(plane.vertices.astype(np.float32), plane.faces, K, 64, 64)
-    u = (np.arange(64) + 0.5 - 32) / 50 * 2  # x on the plane for each column
-    inside = np.abs(u) < 1
-    assert np.allclose(d[32, inside], 2.0, atol=1e-5)
-    assert np.isinf(d[32, ~inside]).all()
+from hoirecon.geometry.rotations import matrix_to_rot6d, rot_y
 
 
 @pytest.mark.parametrize(
@@ -100,7 +67,7 @@ def test_baseline_objectives_follow_their_recipes(rest_body, camera):
 def test_region_samples_lie_on_the_contact_region():
     """Samples of a vertex set's surface: on the faces the set spans (area-weighted, so spread over
     them), and for a set too sparse to span a face, on the half of each touching face nearer it."""
-    from hoirecon.fitting.joint import region_samples
+    from hoirecon.fitting.problem import region_samples
 
     box = trimesh.creation.box([0.4, 0.2, 0.3]).subdivide().subdivide()
     V, F = box.vertices.astype(np.float32), np.asarray(box.faces)
@@ -125,19 +92,23 @@ def test_losses_at_the_true_pose_have_no_depth_order_violation(rest_body, camera
     """The ordinal depth term is zero at the true pose: object points at the mask's edge project onto
     the person's edge pixels while lying in front of the body, and must not count as hidden."""
     from benchmarks.support.synthetic import make_scene
-    from hoirecon.fitting.joint import FitConfig, _Problem
+    from hoirecon.fitting.joint import FitConfig, object_fit_terms
+    from hoirecon.fitting.problem import build_problem
     from hoirecon.objects import build_mesh
 
     for category, pair, rot in (("tennis_racket", ("right_hand", "grip"), rot_y(0.5)),
                                 ("umbrella", ("right_hand", "handle"), rot_y(0.2))):  # fmt: skip
         mesh = build_mesh(category)
         sc = make_scene(rest_body, mesh, rot, pair, camera)
-        pb = _Problem(rest_body, mesh, sc.contacts, sc.object, sc.person, camera, 0.15, False, FitConfig(), "cpu")
+        cfg = FitConfig()
+        pb = build_problem(rest_body, mesh, sc.contacts, sc.object, sc.person, camera, 0.15, False, cfg, "cpu")
         R = torch.as_tensor(np.asarray(sc.rotation), dtype=torch.float32)[None]
         t = torch.as_tensor(np.asarray(sc.translation), dtype=torch.float32)[None]
-        terms = pb.losses(matrix_to_rot6d(R), t, torch.zeros(1), torch.zeros(1))
+        terms = object_fit_terms(pb, matrix_to_rot6d(R), t, torch.zeros(1), torch.zeros(1), cfg.weights.object,
+                                 cfg.body_shift_sigma)  # fmt: skip
         assert float(terms["depth"][0]) < 1e-3, (category, float(terms["depth"][0]))
-        assert pb.w_contact == FitConfig().w_contact  # ground truth is vertex-level
+        assert pb.precise  # ground truth is vertex-level: the vertex-level contact weight
+        assert cfg.weights.object.contact_for(pb.precise) == cfg.weights.object.contact
 
 
 def test_mask_starts_bring_a_table_round_the_body(anny_body):
@@ -160,3 +131,115 @@ def test_mask_starts_bring_a_table_round_the_body(anny_body):
         fit = fit_object(sc.body, sc.mesh, con, sc.object, sc.person, sc.camera, scale_sigma=sigma, upright=True, config=cfg)
         err[name] = M.object_chamfer_cm(fit.object.vertices, sc.object_vertices, sc.mesh.faces, sc.mesh.faces)
     assert err["mask"] < 20.0 and err["hands only"] > err["mask"] + 10.0, err
+
+
+def test_weights_live_in_one_record_per_objective():
+    """Every objective's weights sit under FitConfig.weights (config.json's fit.weights), once each,
+    with their published defaults."""
+    import dataclasses
+
+    from hoirecon.fitting.joint import FitConfig
+
+    d = dataclasses.asdict(FitConfig())
+    assert set(d["weights"]) == {"object", "limbs", "interactvlm", "phosa"}
+    assert d["weights"]["object"] == {"contact": 30.0, "contact_part": 4.0, "sil_cover": 2.0, "sil_inside": 2.0,
+                                      "depth": 20.0, "penetration": 100.0, "scale": 0.5, "upright": 1.0,
+                                      "body_shift": 2.0}  # fmt: skip
+    assert d["weights"]["limbs"] == {"contact": 30.0, "reproj": 1.0, "object_penetration": 100.0, "pose": 2.0, "transl": 1.0}
+    assert d["weights"]["interactvlm"] == {"mask": 5.0, "centroid": 1e-4, "contact": 10.0}
+    assert d["weights"]["phosa"] == {"silhouette": 10.0, "interaction": 20.0, "part": 50.0, "depth": 1.0, "scale": 100.0}
+    assert not any(k.startswith("w_") for k in d) and not any(k.startswith("w_") for k in d["limbs"])
+
+
+def _image_problem(w: int = 8, h: int = 6):
+    """The image fields the image terms read, on a w x h grid: the object mask's left half and the
+    person's right half; the body seen everywhere, at 2 m."""
+    from types import SimpleNamespace
+
+    om = np.zeros((h, w), bool)
+    om[:, : w // 2] = True
+    pm = ~om
+    allowed = np.zeros((h, w), np.float32)  # both masks cover the image
+    return SimpleNamespace(size=(w, h), norm=10.0, allowed_distance=torch.as_tensor(allowed),
+                           person_only=torch.as_tensor(pm.astype(np.float32)),
+                           body_hit=torch.ones(h, w), body_depth=torch.full((h, w), 2.0),
+                           body_centroid=torch.tensor([0.0, 0.0, 2.0]), object_mask=om, device=torch.device("cpu"))  # fmt: skip
+
+
+def test_contact_terms_vanish_on_touching_sets_and_match_the_trimmed_mean():
+    from hoirecon.fitting import terms as T
+
+    g = torch.Generator().manual_seed(0)
+    S = torch.rand(2, 50, 3, generator=g)
+    assert torch.allclose(T.pair_contact(S[:, :20], S, S[:, :20], 1.0, 1.0), torch.zeros(2), atol=1e-6)
+    H = S[:, :10] + torch.tensor([0.0, 0.0, 0.1])
+    d = torch.cdist(H, S).min(2).values  # (2, 10)
+    ref = torch.sort(d, 1).values[:, :3].mean(1)
+    assert torch.allclose(T.pair_contact(H, S, S, 0.3, 0.0), ref, atol=1e-6)
+    two = T.contact([(H, S, S), (S[:, :20], S, S)], 0.3, 0.0, weight=4.0)
+    assert torch.allclose(two, 4.0 * ref / 2, atol=1e-6)
+
+
+def test_image_terms_match_their_formulas():
+    """sil_cover: zero when every mask pixel has a point on it; sil_inside: zero inside the masks and
+    the distance beyond the image outside it; depth_order: only points on person-only pixels in front
+    of the body (less 1 cm) count."""
+    from hoirecon.fitting import terms as T
+
+    pb = _image_problem()
+    mask_pts = torch.tensor([[x + 0.5, y + 0.5] for y in range(6) for x in range(4)])
+    assert float(T.sil_cover(pb, mask_pts[None], mask_pts)[0]) < 1e-6
+    far = mask_pts[None] + torch.tensor([3.0, 0.0])
+    ref = 2.0 * torch.cdist(mask_pts, far[0]).min(1).values.mean() / 10.0
+    assert torch.allclose(T.sil_cover(pb, far, mask_pts, weight=2.0), ref[None], atol=1e-5)
+    uv = torch.tensor([[[1.5, 1.5], [10.0, 2.5]]])  # one inside, one 2 px right of the 8 px image
+    assert torch.allclose(T.sil_inside(pb, uv), torch.tensor([0.5 * 2.0 / 10.0]), atol=1e-6)
+    P = torch.tensor([[[0.0, 0.0, 1.0], [0.0, 0.0, 1.5], [0.0, 0.0, 3.0]]])  # depths 1, 1.5, 3 m
+    uv = torch.tensor([[[1.5, 1.5], [6.5, 2.5], [6.5, 3.5]]])  # on the object, on the person, on the person
+    assert torch.allclose(T.depth_order(pb, P, uv, torch.zeros(1)), torch.tensor([(2.01 - 1.5) / 3]), atol=1e-5)
+    # The body moved back by 10 % of its depth: the point in front is 0.2 m further in front.
+    assert torch.allclose(T.depth_order(pb, P, uv, torch.tensor([0.1])), torch.tensor([(2.21 - 1.5) / 3]), atol=1e-5)
+
+
+def test_penetration_prior_and_upright_terms_match_their_formulas():
+    from hoirecon.fitting import terms as T
+    from hoirecon.geometry.sdf import body_sdf_grid
+
+    half = np.array([0.2, 0.2, 0.2])
+    box = trimesh.creation.box(2 * half).subdivide()
+    sdf = body_sdf_grid(box.vertices.astype(np.float32), box.faces, spacing=0.01, margin=0.1)
+    pts = torch.tensor([[[0.0, 0.0, 0.15], [0.0, 0.0, 0.5]], [[0.0, 0.0, 0.25], [0.0, 0.3, 0.0]]])
+    pen = T.penetration(sdf, pts, weight=100.0)  # 5 cm inside and outside; both outside
+    assert pen.shape == (2,) and abs(float(pen[0]) - 100.0 * 0.05 / 2) < 0.2 and float(pen[1]) == 0.0
+    x = torch.tensor([0.1, -0.3])
+    assert torch.allclose(T.gaussian_prior(x, 0.1, weight=2.0), 2.0 * (x / 0.1) ** 2)
+    assert torch.allclose(T.gaussian_prior(x, 0.1, weight=2.0, total=True), (2.0 * (x / 0.1) ** 2).sum())
+    flip = torch.diag(torch.tensor([1.0, -1.0, -1.0]))  # upside down
+    up = T.upright(torch.stack([torch.eye(3), flip, torch.as_tensor(rot_y(0.7), dtype=torch.float32)]))
+    assert torch.allclose(up, torch.tensor([0.0, 2.0, 0.0]), atol=1e-6)
+
+
+def test_baseline_terms_match_their_formulas():
+    from hoirecon.fitting import baselines as B
+
+    A = torch.zeros(6, 8)
+    A[2:4, 2:6] = 1.0
+    assert torch.allclose(B.mask_overlap(A, A, weight=5.0), torch.tensor(5.0 * 0.5))
+    assert float(B.silhouette_centroid(A, torch.tensor([8.0, 6.0]), 2.0)) < 1e-8  # centre (4, 3) x 2 px
+    assert torch.allclose(B.silhouette_centroid(A, torch.tensor([9.0, 6.0]), 2.0, weight=1e-4), torch.tensor(1e-4))
+    g = torch.Generator().manual_seed(2)
+    O, H = torch.rand(5, 3, generator=g), torch.rand(7, 3, generator=g)
+    assert torch.allclose(B.all_pairs_contact(O, H, weight=10.0), 10.0 * torch.cdist(O, H).mean())
+    assert float(B.centroid_interaction(O, O.flip(0))) < 1e-12
+    assert torch.allclose(B.centroid_interaction(O, O + 0.1, weight=20.0), torch.tensor(20.0 * 0.03), atol=1e-6)
+    assert torch.allclose(B.part_interaction([(O, O + 0.1), (H, H)], weight=50.0), torch.tensor(50.0 * 0.03), atol=1e-6)
+    assert float(B.unit_scale_prior(torch.tensor(1.0), weight=100.0)) == 0.0
+    assert torch.allclose(B.occluded_silhouette(A[None], A, torch.zeros(6, 8)), torch.zeros(1))
+    pb = _image_problem()
+    # One point on the object's pixels in front of the body, one on the person's behind it: each mean
+    # (over both points) holds one log(1 + exp(0)).
+    uv = torch.tensor([[1.5, 1.5], [6.5, 2.5]])
+    ok = B.ordinal_depth(pb, uv, torch.tensor([1.0, 3.0]))
+    assert torch.allclose(ok, torch.tensor(math.log(2.0)), atol=1e-6)
+    bad = B.ordinal_depth(pb, uv, torch.tensor([1.0, 1.0]))  # the person-pixel point 1 m in front of the body
+    assert torch.allclose(bad, torch.tensor(0.5 * math.log(2.0) + 0.5 * math.log1p(math.e)), atol=1e-6)

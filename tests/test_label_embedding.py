@@ -13,7 +13,7 @@ pytest.importorskip("sentence_transformers")
 
 from hoirecon.errors import InputError  # noqa: E402
 from hoirecon.objects import embedding  # noqa: E402
-from hoirecon.objects.library import categories, resolve_label, resolve_label_verbose  # noqa: E402
+from hoirecon.objects import categories, resolve_label, resolve_label_verbose  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

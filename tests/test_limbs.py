@@ -1,4 +1,5 @@
-"""Fitting v2's fast nearest-point matching against cdist, and the contact-limb refinement phase."""
+"""The contact-limb refinement phase, and the baselines' soft silhouette against its dense formula.
+(The fast nearest-point matching against cdist: tests/test_geometry.py.)"""
 
 from __future__ import annotations
 
@@ -7,25 +8,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-
-
-def test_nearest_distances_match_cdist_values_and_gradients():
-    """The no-autograd matching + gathered distances give cdist(...).min's values and gradients."""
-    from hoirecon.fitting.joint import nearest_distances
-
-    g = torch.Generator().manual_seed(0)
-    A0, B0 = torch.randn(3, 40, 3, generator=g), torch.randn(3, 55, 3, generator=g)
-    A1, B1 = A0.clone().requires_grad_(True), B0.clone().requires_grad_(True)
-    da, db = nearest_distances(A1, B1)
-    (da.sum() + 2 * db.sum()).backward()
-    A2, B2 = A0.clone().requires_grad_(True), B0.clone().requires_grad_(True)
-    D = torch.cdist(A2, B2)
-    ra, rb = D.min(2).values, D.min(1).values
-    (ra.sum() + 2 * rb.sum()).backward()
-    assert torch.allclose(da, ra, atol=1e-5) and torch.allclose(db, rb, atol=1e-5)
-    assert torch.allclose(A1.grad, A2.grad, atol=1e-4) and torch.allclose(B1.grad, B2.grad, atol=1e-4)
-    only, none = nearest_distances(A0, B0, back=False)
-    assert none is None and torch.allclose(only, ra, atol=1e-5)
 
 
 def test_free_joints_follow_the_contact_parts(anny_body):

@@ -7,7 +7,8 @@ import pytest
 import trimesh
 
 from hoirecon.errors import InputError
-from hoirecon.objects import build_mesh, categories, load_user_mesh, resolve_label, size_prior
+from hoirecon.objects import (ObjectProperties, build_mesh, categories, load_user_mesh, models, properties,
+                              resolve_label, size_prior)
 from hoirecon.objects import shapes as S
 from hoirecon.types import ObjectMesh
 
@@ -32,6 +33,10 @@ EXPECTED_PARTS = {
     "helmet": ["shell"],
     "camera_tripod": ["camera", "head", "legs"],
 }
+# the fit's pose prior: stands on the ground ("upright") or hand-held ("any"); these are the values
+# contacts.json held under "init" before they moved to objects.json as "pose_prior"
+UPRIGHT = {"chair", "bench", "bicycle", "motorcycle", "skateboard", "skis", "laptop", "backpack", "suitcase",
+           "table", "camera_tripod"}
 # every procedural mesh is built from closed, outward-wound pieces
 WATERTIGHT = set(EXPECTED_PARTS)
 ALL = sorted(EXPECTED_PARTS)
@@ -50,6 +55,7 @@ def test_table_has_exact_categories_and_parts():
     for key, entry in table.items():
         assert entry["parts"] == EXPECTED_PARTS[key]
         assert entry["symmetry"] in ("none", "mirror_x", "rot_y", "sphere")
+        assert entry["pose_prior"] in ("upright", "any")
         assert entry["size_m"] > 0 and 0 < entry["scale_sigma"] < 1
         assert all(s == s.lower().strip() for s in entry["synonyms"])
     assert table["sports_ball"]["symmetry"] == "sphere"
@@ -61,6 +67,33 @@ def test_table_has_exact_categories_and_parts():
 def test_size_prior():
     assert size_prior("chair") == (0.9, categories()["chair"]["scale_sigma"])
     assert size_prior("dining table")[0] == pytest.approx(1.2)
+
+
+def test_every_category_has_a_builder_and_every_builder_a_category():
+    assert list(models.builders()) == list(categories())  # same keys, same order
+    for key in categories():
+        assert models.builder_for(key) is not None
+    assert models.builder_for("giraffe") is None
+    with pytest.raises(ValueError, match="two builders"):
+        models.builder("chair")(lambda: [])
+
+
+def test_properties():
+    table = categories()
+    for key, entry in table.items():
+        props = properties(key)
+        assert isinstance(props, ObjectProperties) and props.key == key
+        assert props.upright == (key in UPRIGHT) == (entry["pose_prior"] == "upright")
+        assert props.pose_prior == entry["pose_prior"]
+        assert props.symmetry == entry["symmetry"] == build_mesh(key).symmetry
+        assert props.size_prior == (props.size_m, props.scale_sigma) == size_prior(key)
+        assert props.parts == tuple(entry["parts"]) and props.synonyms == tuple(entry["synonyms"])
+    assert properties("mug") is properties("cup")  # labels resolve like everywhere else
+    assert not properties("mug").upright and properties("dining table").upright
+    with pytest.raises(AttributeError):
+        properties("cup").pose_prior = "upright"  # frozen
+    with pytest.raises(InputError, match="unknown object label"):
+        properties("giraffe")
 
 
 # -------------------------------------------------------------------------------------- labels

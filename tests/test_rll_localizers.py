@@ -1,5 +1,6 @@
-"""Localizers -> lift -> ContactSet: the prior through RLL, InteractVLM import (validation, and that an
-imported file steers the fit), InteractVLM run (input folder, commands, a stand-in demo), outputs."""
+"""Contact sources -> lift -> ContactSet: the table and its checks, the prior through RLL, InteractVLM
+import (validation, and that an imported file steers the fit), InteractVLM run (input folder, commands,
+a stand-in demo), outputs."""
 
 from __future__ import annotations
 
@@ -11,15 +12,19 @@ import numpy as np
 import pytest
 
 from hoirecon.contact import interactvlm as ivlm
-from hoirecon.contact.localizers import (
+from hoirecon.contact import (
+    CONTACT_SOURCES,
+    ContactStageConfig,
     Localization,
-    PriorLocalizer,
     RLLConfig,
-    contacts_from_localization,
-    contacts_from_probabilities,
-    infer_contacts_rll,
-    make_localizer,
+    check_contact_config,
+    infer_contacts,
+    make_contact_source,
 )
+from hoirecon.contact.interactvlm_import import InteractVLMImport
+from hoirecon.contact.interactvlm_run import InteractVLMRun
+from hoirecon.contact.prior_source import PriorSource
+from hoirecon.contact.selection import contacts_from_localization, contacts_from_probabilities
 from hoirecon.errors import InputError, MissingModelError
 from hoirecon.objects import build_mesh
 from hoirecon.types import BodyFit, Box, Detections, ImageInput, ObjectDetection, PersonDetection
@@ -122,13 +127,15 @@ def test_imported_contacts_point_at_the_right_hand_and_part(tmp_path, rest_body,
     image, det, _ = racket_scene
     for hand, part in (("right_hand", "grip"), ("left_hand", "head")):
         d = _hand_file(rest_body, hand, racket, part, tmp_path / f"{hand}_{part}")
-        loc = make_localizer("interactvlm-import", contacts_dir=str(d))
-        contacts, found = infer_contacts_rll(loc, image, det, rest_body, racket)
+        loc = make_contact_source(ContactStageConfig(source="interactvlm-import", contacts_dir=str(d)))
+        contacts, found = infer_contacts(loc, image, det, rest_body, racket)
         assert contacts.source == "interactvlm-import" and found.details["files"]["hcontact"].startswith(str(d))
         assert contacts.pairs == ((hand, part),)
         assert np.all(rest_body.part_of_vertex[contacts.human_vertices] == rest_body.part_names.index(hand))
         assert set(contacts.object_vertices) == set(racket.part_vertices(part))
         assert contacts.human_prob.shape == (len(rest_body.vertices),) and contacts.object_prob.shape == (len(racket.vertices),)
+        assert contacts.precise and found.precise  # the source declares it: per-vertex predictions
+        assert np.array_equal(found.human_contact, contacts.human_prob) and found.open_pose_vertices is None  # no body model
 
 
 def test_imported_contacts_steer_the_fit(tmp_path, rest_body, camera, racket, racket_scene):
@@ -141,8 +148,7 @@ def test_imported_contacts_steer_the_fit(tmp_path, rest_body, camera, racket, ra
     cfg = FitConfig(steps_search=30, steps_refine=60, yaw_starts=4, refine_top=2)
     for hand, other in (("right_hand", "left_hand"), ("left_hand", "right_hand")):
         d = _hand_file(rest_body, hand, racket, "grip", tmp_path / hand)
-        contacts, _ = infer_contacts_rll(make_localizer("interactvlm-import", contacts_dir=str(d)), image, det,
-                                         rest_body, racket)  # fmt: skip
+        contacts, _ = infer_contacts(InteractVLMImport(d), image, det, rest_body, racket)
         res = fit_object(rest_body, racket, contacts, det.object, det.person, camera, upright=False, config=cfg)
         grip = res.object.vertices[racket.part_vertices("grip")].mean(0)
         assert np.linalg.norm(grip - centre[hand]) < 0.15, hand
@@ -171,12 +177,12 @@ def test_probabilities_to_contact_set_rules(rest_body, racket):
 
 
 def test_prior_through_rll_reproduces_the_prior(anny_body, rest_body, camera, racket, racket_scene):
-    from hoirecon.contact.priors import infer_contacts
+    from hoirecon.contact.priors import infer_contacts as prior_estimate  # the direct estimate, no RLL
 
     image, det, _ = racket_scene
     diag = float(np.hypot(det.person.box.width, det.person.box.height))
-    direct = infer_contacts(rest_body, racket, det.object, camera, diag)
-    contacts, loc = infer_contacts_rll(PriorLocalizer(anny_body), image, det, rest_body, racket)
+    direct = prior_estimate(rest_body, racket, det.object, camera, diag)
+    contacts, loc = infer_contacts(make_contact_source(ContactStageConfig(), anny_body), image, det, rest_body, racket)
     assert contacts.pairs == direct.pairs == (("right_hand", "grip"),)
     assert len(loc.human_maps) == 4 and len(loc.object_maps) == 4 and loc.human_views.size == 1024
     a, b = set(contacts.human_vertices), set(direct.human_vertices)
@@ -187,15 +193,43 @@ def test_prior_through_rll_reproduces_the_prior(anny_body, rest_body, camera, ra
     again = contacts_from_localization(Localization("prior", loc.human_views, loc.object_views, loc.human_maps,
                                                     loc.object_maps), rest_body, racket)  # fmt: skip
     assert np.array_equal(again.human_vertices, contacts.human_vertices)
+    # The prior paints whole parts: its source says so, not its name.
+    assert not contacts.precise and not loc.precise and not PriorSource.precise
+    # What the contact pictures need, without the body model.
+    from hoirecon.body import open_pose_vertices
+
+    assert np.array_equal(loc.open_pose_vertices, open_pose_vertices(anny_body))
+    assert np.array_equal(loc.open_pose_faces, anny_body.faces)
+    assert np.array_equal(loc.human_contact, contacts.human_prob) and np.array_equal(loc.object_contact, contacts.object_prob)
+    assert loc.human_view_set() is loc.human_views
+    no_views = Localization("x", open_pose_vertices=loc.open_pose_vertices, open_pose_faces=loc.open_pose_faces)
+    small = no_views.human_view_set(size=64)
+    assert small.size == 64 and np.array_equal(small.vertices, loc.human_views.vertices)
 
 
-def test_make_localizer_checks_arguments(tmp_path):
+def test_make_contact_source_checks_arguments(tmp_path):
     with pytest.raises(InputError, match="--contacts DIR"):
-        make_localizer("interactvlm-import")
+        make_contact_source(ContactStageConfig(source="interactvlm-import"))
     with pytest.raises(InputError, match="--interactvlm-repo"):
-        make_localizer("interactvlm-run")
+        make_contact_source(ContactStageConfig(source="interactvlm-run"))
     with pytest.raises(InputError, match="unknown contact source"):
-        make_localizer("magic")
+        make_contact_source(ContactStageConfig(source="magic"))
+    with pytest.raises(ValueError, match="needs the body model"):
+        make_contact_source(ContactStageConfig())
+    assert check_contact_config(ContactStageConfig()) is PriorSource
+
+
+def test_the_table_of_sources():
+    import dataclasses
+    import json
+
+    assert list(CONTACT_SOURCES) == ["prior", "interactvlm-import", "interactvlm-run"]
+    for name, cls in CONTACT_SOURCES.items():
+        assert cls.name == name and isinstance(cls.precise, bool)
+        assert set(cls.requires) <= set(cls.uses) <= {f.name for f in dataclasses.fields(ContactStageConfig)}
+    assert CONTACT_SOURCES["interactvlm-import"].requires.keys() == {"contacts_dir"}
+    assert CONTACT_SOURCES["interactvlm-run"].needs_cuda and not CONTACT_SOURCES["prior"].needs_cuda
+    assert json.loads(json.dumps(dataclasses.asdict(ContactStageConfig())))["rll"]["human_threshold"] == 0.5
 
 
 # --------------------------------------------------------------------------------------------- run
@@ -226,7 +260,7 @@ def test_prepare_inputs_writes_the_demo_layout(tmp_path, racket, racket_scene):
 def test_run_fails_clearly_without_a_checkout(tmp_path):
     missing = tmp_path / "InteractVLM"
     with pytest.raises(InputError, match=str(missing)):
-        make_localizer("interactvlm-run", interactvlm_repo=str(missing))
+        make_contact_source(ContactStageConfig(source="interactvlm-run", interactvlm_repo=str(missing)))
     missing.mkdir()
     with pytest.raises(InputError, match="run_demo.py"):
         ivlm.check_repo(missing)
@@ -261,8 +295,7 @@ def test_run_with_a_stand_in_demo(tmp_path, monkeypatch, rest_body, racket, rack
     (repo / "run_demo.py").write_text(textwrap.dedent(_FAKE_DEMO))
     monkeypatch.setenv("FAKE_BODY_VERTICES", str(len(rest_body.vertices)))
     image, det, _ = racket_scene
-    loc = make_localizer("interactvlm-run", interactvlm_repo=str(repo), work_dir=str(tmp_path / "work"),
-                         python=sys.executable)  # fmt: skip
+    loc = InteractVLMRun(str(repo), work_dir=str(tmp_path / "work"), python=sys.executable)
     found = loc(image, det, rest_body, racket, "tennis racket")
     assert found.source == "interactvlm-run" and np.allclose(found.human_prob, 0.6) and np.allclose(found.object_prob, 0.4)
     assert Path(found.details["files"]["oafford"]).is_file()

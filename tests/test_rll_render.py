@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from hoirecon.body import open_pose, open_pose_vertices
+from hoirecon.body.open_pose import open_pose_angles
 from hoirecon.contact import render as R
 from hoirecon.objects import build_mesh
 
@@ -60,12 +62,12 @@ def test_canonical_to_world_is_a_rotation():
 def test_vitruvian_pose_opens_the_limbs(anny_body):
     from hoirecon.body.model import KEYPOINT_NAMES
 
-    pose = R.vitruvian_pose(anny_body)
+    pose = open_pose(anny_body)
     assert pose.shape == (len(anny_body.pose_joints), 3)
     with torch.no_grad():
         kp = anny_body.forward(pose[None], anny_body.default_shape()[None]).keypoints[0].numpy()
     k = dict(zip(KEYPOINT_NAMES, kp))
-    vit = R.view_config()["vitruvian"]
+    vit = open_pose_angles()
     for side, sx in (("left", 1), ("right", -1)):
         for a, b, target in ((f"{side}_shoulder", f"{side}_elbow", vit["arm_abduction_deg"]),
                              (f"{side}_elbow", f"{side}_wrist", vit["arm_abduction_deg"]),
@@ -74,7 +76,7 @@ def test_vitruvian_pose_opens_the_limbs(anny_body):
             assert np.sign(d[0]) == sx and d[1] > 0  # out to its side and down (y down)
             assert abs(math.degrees(math.atan2(abs(d[0]), d[1])) - target) < 4.0
             assert abs(d[2]) / np.linalg.norm(d) < 0.1  # in the frontal plane
-    assert np.allclose(R.vitruvian_pose(anny_body), pose)  # cached / deterministic
+    assert np.allclose(open_pose(anny_body), pose)  # cached / deterministic
 
 
 def _check_views(vs):
@@ -98,7 +100,7 @@ def _check_views(vs):
 
 def test_human_views_see_the_body(human_views, anny_body):
     assert human_views.names == ("topfront", "bottomfront", "topback", "bottomback")
-    assert human_views.num_vertices == len(R.vitruvian_vertices(anny_body))
+    assert human_views.num_vertices == len(open_pose_vertices(anny_body))
     assert np.array_equal(human_views.faces, anny_body.faces)
     assert human_views.size == 1024
     seen = _check_views(human_views)
@@ -147,7 +149,7 @@ def test_eight_views_at_1024_are_fast(anny_body, human_views):
 
 def test_casting_only_covered_pixels_loses_nothing(anny_body):
     """The triangle-bounding-box shortcut gives exactly what casting every pixel gives."""
-    w = R.canonical_to_world(R.vitruvian_vertices(anny_body))
+    w = R.canonical_to_world(open_pose_vertices(anny_body))
     w -= 0.5 * (w.min(0) + w.max(0))
     laptop = build_mesh("laptop")
     cases = ((w, anny_body.faces, "human"), (R.normalize_object(laptop.vertices)[0], laptop.faces, "object"))

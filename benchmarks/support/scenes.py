@@ -36,6 +36,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -51,6 +52,7 @@ from hoirecon.types import (
     CameraIntrinsics,
     ContactSet,
     Detections,
+    ImageInput,
     ObjectDetection,
     ObjectMesh,
     PersonDetection,
@@ -145,7 +147,7 @@ class CategoryConfig:
 @functools.lru_cache(maxsize=1)
 def _configs() -> dict[str, CategoryConfig]:
     table = _read_json("bench_scenes.json")["categories"]
-    priors = _read_json("contacts.json")
+    priors = json.loads(resources.files("hoirecon.data").joinpath("contacts.json").read_text(encoding="utf-8"))
     out: dict[str, CategoryConfig] = {}
     for cat, c in table.items():
         R = np.eye(3)
@@ -487,7 +489,7 @@ def _landmarks(kp_cam: np.ndarray, camera: CameraIntrinsics, object_mask: np.nda
     return noisy, vis, world, true
 
 
-def _default_model():
+def default_model():
     from hoirecon.body.anny_model import AnnyBody
 
     return AnnyBody()
@@ -605,7 +607,7 @@ def generate_scene(category: str, seed: int = 0, index: int = 0, model=None, max
     cfgs = _configs()
     if category not in cfgs:
         raise KeyError(f"no benchmark recipe for category '{category}' (have: {', '.join(sorted(cfgs))})")
-    model = model if model is not None else _default_model()
+    model = model if model is not None else default_model()
     settings = scene_settings()
     cfg = cfgs[category]
     mesh = build_mesh(category)
@@ -627,7 +629,15 @@ def generate_scenes(
     is ``generate_scene(sample_categories(n, seed)[i], seed, i, model)``. ``model``: any body model
     with presets in ``bench_poses.json`` (default: Anny). ``only``: just these indices (the same
     scenes as in the full list, for splitting the work)."""
-    model = model if model is not None else _default_model()
+    model = model if model is not None else default_model()
     cats = sample_categories(n, seed, categories)
     keep = range(len(cats)) if only is None else only
     return [generate_scene(cats[i], seed, i, model) for i in keep]
+
+
+def scene_image(scene) -> ImageInput:
+    """The ``ImageInput`` a pipeline stage sees for a scene: its camera and a black picture of that
+    size (the localizers read only the camera and the detections' masks)."""
+    cam = scene.camera
+    return ImageInput(path=Path(f"{scene.category}_{scene.index}.png"), rgb=np.zeros((cam.height, cam.width, 3), np.uint8),
+                      camera=cam)  # fmt: skip

@@ -1,29 +1,44 @@
-"""Body stage: body models behind one interface (:mod:`hoirecon.body.model`) and landmark fitting."""
+"""Body stage: body models behind one interface (:mod:`hoirecon.body.model`), landmark fitting, and the
+canonical open pose the contact renders use (:mod:`hoirecon.body.open_pose`)."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
-BODY_MODELS = ("anny", "smplx")
+from hoirecon.body.open_pose import open_pose, open_pose_vertices
+
+__all__ = ["BODY_MODELS", "load_body_model", "body_model_status", "open_pose", "open_pose_vertices"]
+
+
+def _anny(device, gender: str, smplx_dir):  # noqa: ARG001 - Anny has one model for every body
+    from hoirecon.body.anny_model import AnnyBody
+
+    return AnnyBody(device=device)
+
+
+def _smplx(device, gender: str, smplx_dir):
+    from hoirecon.body.smplx_model import SMPLXBody
+
+    return SMPLXBody(gender=gender, smplx_dir=smplx_dir, device=device)
+
+
+#: the body models by name: ``(device, gender, smplx_dir) -> BodyModel`` (each imports its package
+#: only when called). A new body model: one module with a ``BodyModel`` and one entry here.
+BODY_MODELS: dict[str, Callable[..., Any]] = {"anny": _anny, "smplx": _smplx}
 
 
 def load_body_model(name: str = "anny", *, device: str | torch.device = "cpu", gender: str = "neutral",
                     smplx_dir: str | os.PathLike[str] | None = None):  # fmt: skip
-    """Construct a body model by name: ``anny`` (free, default) or ``smplx`` (needs SMPL-X files)."""
+    """Construct a body model by name (:data:`BODY_MODELS`): ``anny`` (free, default) or ``smplx``
+    (needs SMPL-X files)."""
     from hoirecon.errors import InputError
 
-    if name == "anny":
-        from hoirecon.body.anny_model import AnnyBody
-
-        return AnnyBody(device=device)
-    if name == "smplx":
-        from hoirecon.body.smplx_model import SMPLXBody
-
-        return SMPLXBody(gender=gender, smplx_dir=smplx_dir, device=device)
-    raise InputError(f"unknown body model '{name}'; available: {', '.join(BODY_MODELS)}")
+    if name not in BODY_MODELS:
+        raise InputError(f"unknown body model '{name}'; available: {', '.join(BODY_MODELS)}")
+    return BODY_MODELS[name](device, gender, smplx_dir)
 
 
 def body_model_status(smplx_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:

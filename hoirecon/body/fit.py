@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from hoirecon.body.model import KEYPOINT_NAMES, BodyModel
+from hoirecon.config import BodyFitConfig
 from hoirecon.types import BodyFit, BodyState, CameraIntrinsics, PersonDetection
 
 # MediaPipe Pose landmark index for each of KEYPOINT_NAMES (None: MediaPipe has no such point).
@@ -38,22 +39,6 @@ _SEGMENTS = (
     ("left_hip", "left_shoulder"), ("right_hip", "right_shoulder"),
     ("left_ankle", "left_big_toe"), ("right_ankle", "right_big_toe"),
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class BodyFitConfig:
-    """Optimisation settings (recorded in the resolved config)."""
-
-    steps_global: int = 40
-    steps_full: int = 120
-    lr: float = 0.03
-    w_reproj: float = 1.0
-    w_dir3d: float = 0.05
-    w_pose: float = 2e-3
-    w_shape: float = 1e-2
-    w_angle: float = 1e-2
-    w_limb: float = 10.0
-    robust_sigma: float = 0.05  # in units of the person box's diagonal
 
 
 @dataclass(frozen=True)

@@ -85,11 +85,11 @@ def _reconstruct(checked, out_dir: Path, run: opt.RunArgs) -> None:
     with _StageProgress(name, run.quiet) as progress:
         progress.start("models")
         pipe.body_model  # load (or fail on missing model files) before any image work
-        pipe.localizer  # fail now on a missing --contacts folder or InteractVLM checkout
+        pipe.contact_source  # fail now on a missing --contacts folder or InteractVLM checkout
         progress.done("models")
         recon = pipe.run(checked.image_path, ReconstructOptions(), on_stage=progress.stage, checked=checked)
         progress.start("export")
-        write_outputs(recon, out_dir, body_model=pipe.body_model)
+        write_outputs(recon, out_dir)
         progress.done("export")
     t = recon.timings
     print_info(

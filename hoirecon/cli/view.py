@@ -9,6 +9,10 @@ import typer
 
 from hoirecon.cli.common import print_info, user_errors
 
+#: the keys of hoirecon.export.formats.EXPORTERS (a test holds them equal; the CLI does not import
+#: the export stage to show its help)
+FormatName = Literal["ply", "usd"]
+
 VIEW_HELP = """Write OUT_DIR/index.html to look at results in a browser, with a turntable per scene.
 
 OUT_DIR is one reconstruction folder or a batch folder (one card per image: overlay, turntable,
@@ -55,7 +59,7 @@ def view(
 
 def export(
     out_dir: Path = typer.Argument(..., help="A reconstruction folder or a batch folder.", show_default=False),
-    fmt: Literal["ply", "usd"] = typer.Option(..., "--format", "-f", help="ply or usd.", show_default=False),
+    fmt: FormatName = typer.Option(..., "--format", "-f", help="ply or usd.", show_default=False),
 ) -> None:
     with user_errors():
         from hoirecon.errors import InputError, shown

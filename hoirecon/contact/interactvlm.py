@@ -1,4 +1,7 @@
-"""InteractVLM as a contact source: import its demo outputs, or prepare its inputs and run its demo.
+"""InteractVLM's files and demo: read its outputs, write its inputs, run its demo.
+
+The two contact sources built on this module: ``hoirecon.contact.interactvlm_import``
+(``interactvlm-import``) and ``hoirecon.contact.interactvlm_run`` (``interactvlm-run``).
 
 InteractVLM (CVPR 2025, https://github.com/saidwivedi/InteractVLM; weights under the MPI
 non-commercial licence, behind registration) predicts per-vertex human contact and object affordance.
@@ -38,7 +41,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,8 +48,8 @@ from typing import Any
 import numpy as np
 
 from hoirecon import fsutil
-from hoirecon.contact.localizers import Localization
 from hoirecon.errors import HoireconError, InputError, MissingModelError
+from hoirecon.geometry.frames import flip_yz
 from hoirecon.types import BodyFit, Box, Detections, ImageInput, ObjectMesh
 
 __all__ = [
@@ -68,8 +70,6 @@ __all__ = [
     "check_repo",
     "demo_commands",
     "run_demo",
-    "InteractVLMImport",
-    "InteractVLMRun",
 ]
 
 HCONTACT_SUFFIX = "_hcontact_vertices.npz"
@@ -195,22 +195,6 @@ def import_contacts(directory: str | os.PathLike[str], body: BodyFit, mesh: Obje
     return load_human_contacts(h, body), load_object_affordance(o, mesh), {"hcontact": str(h), "oafford": str(o)}
 
 
-class InteractVLMImport:
-    """``interactvlm-import``: per-vertex probabilities straight from a folder of demo outputs."""
-
-    name = "interactvlm-import"
-
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
-        self.directory = Path(directory).expanduser()
-        if not self.directory.is_dir():
-            raise InputError(f"--contacts {directory}: no such folder")
-
-    def __call__(self, image: ImageInput, detections: Detections, body: BodyFit, object_mesh: ObjectMesh,
-                 label: str) -> Localization:  # fmt: skip
-        hp, op, files = import_contacts(self.directory, body, object_mesh, stem=Path(image.path).stem)
-        return Localization(source=self.name, human_prob=hp, object_prob=op, details={"files": files})
-
-
 # ------------------------------------------------------------------------------------------- run
 
 
@@ -236,7 +220,7 @@ def crop_box(boxes: list[Box], width: int, height: int, margin: float = 0.1) -> 
 def write_obj_yup(path: str | os.PathLike[str], mesh: ObjectMesh) -> None:
     """The object mesh as a plain OBJ (``v`` and ``f`` lines only) in the y-up frame InteractVLM assumes
     (``(x, -y, -z)`` of our canonical frame), vertex order kept; written atomically."""
-    v = np.asarray(mesh.vertices, np.float64) * np.array([1.0, -1.0, -1.0])
+    v = flip_yz(mesh.vertices)
     f = np.asarray(mesh.faces, np.int64) + 1
     lines = [f"# hoirecon object mesh '{mesh.category}', y up, metres, {len(v)} vertices"]
     lines += [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in v]
@@ -327,35 +311,3 @@ def run_demo(repo: str | os.PathLike[str], img_folder: str | os.PathLike[str], p
             tail = " | ".join((proc.stderr or proc.stdout or "").strip().splitlines()[-3:])
             raise HoireconError(f"InteractVLM {kind} demo failed (exit {proc.returncode}): {tail}")
     return cmds
-
-
-class InteractVLMRun:
-    """``interactvlm-run``: prepare the inputs, run the demo from ``repo``, import its outputs.
-    ``work_dir``: where the samples go (kept for inspection); default a new temporary folder."""
-
-    name = "interactvlm-run"
-
-    def __init__(self, repo: str | os.PathLike[str], work_dir: str | os.PathLike[str] | None = None,
-                 python: str | None = None, timeout: float | None = 3600.0) -> None:  # fmt: skip
-        self.repo = check_repo(repo)
-        self.work_dir = Path(work_dir).expanduser() if work_dir else None
-        self.python = python
-        self.timeout = timeout
-
-    def __call__(self, image: ImageInput, detections: Detections, body: BodyFit, object_mesh: ObjectMesh,
-                 label: str) -> Localization:  # fmt: skip
-        name = sample_name(label, image.path)
-        if self.work_dir is not None:
-            img_folder = self.work_dir / name  # one sample per --img_folder: the demo runs every subfolder
-        else:
-            img_folder = Path(tempfile.mkdtemp(prefix="hoirecon-interactvlm-"))
-        sample = prepare_inputs(img_folder, image, detections, object_mesh, label)
-        cmds = run_demo(self.repo, img_folder, self.python, self.timeout)
-        h = sample.folder / f"{sample.name}{HCONTACT_SUFFIX}"
-        o = sample.folder / f"{sample.name}{OAFFORD_SUFFIX}"
-        for p in (h, o):
-            if not p.is_file():
-                raise HoireconError(f"InteractVLM demo finished but wrote no {p}")
-        details = {"files": {"hcontact": str(h), "oafford": str(o)}, "commands": cmds, "crop": list(sample.crop)}
-        return Localization(source=self.name, human_prob=load_human_contacts(h, body),
-                            object_prob=load_object_affordance(o, object_mesh), details=details)  # fmt: skip

@@ -14,7 +14,7 @@ weights of its three vertices. InteractVLM's rule (reference-facts.md):
 
 Everything is vectorised with ``np.bincount`` over the hit pixels (float64 sums). The inverse,
 :func:`unlift`, paints vertex scores into per-view maps by barycentric interpolation (for pictures and
-for localizers that produce vertex sets). :func:`fill_unseen` gives vertices that no view sees (tiny
+for sources that produce vertex sets: :func:`paint`). :func:`fill_unseen` gives vertices that no view sees (tiny
 triangles between pixel centres, hidden folds) the mean of their seen neighbours.
 """
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from hoirecon.contact.render import RenderedView, ViewSet
 
-__all__ = ["lift", "lift_view", "unlift", "unlift_view", "fill_unseen", "mesh_neighbours"]
+__all__ = ["lift", "lift_view", "unlift", "unlift_view", "paint", "indicator", "fill_unseen", "mesh_neighbours"]
 
 
 def _check_map(view: RenderedView, prob: np.ndarray) -> np.ndarray:
@@ -102,6 +102,23 @@ def unlift(views: ViewSet, scores: np.ndarray) -> list[np.ndarray]:
     if len(s) != views.num_vertices:
         raise ValueError(f"unlift: {len(s)} scores for a {views.kind} mesh of {views.num_vertices} vertices")
     return [unlift_view(v, views.faces, s) for v in views]
+
+
+def paint(views: ViewSet, scores: np.ndarray, blur_px: float = 0.0) -> tuple[np.ndarray, ...]:
+    """Vertex scores -> one float32 map per view (the inverse lift), optionally Gaussian-blurred."""
+    maps = unlift(views, scores)
+    if blur_px > 0:
+        import cv2  # lazy: only blurred paint needs OpenCV
+
+        maps = [np.clip(cv2.GaussianBlur(m, (0, 0), float(blur_px)), 0.0, 1.0) for m in maps]
+    return tuple(m.astype(np.float32) for m in maps)
+
+
+def indicator(num_vertices: int, idx: np.ndarray) -> np.ndarray:
+    """(V,) float32: 1 at ``idx``, 0 elsewhere."""
+    s = np.zeros(num_vertices, np.float32)
+    s[np.asarray(idx, np.int64)] = 1.0
+    return s
 
 
 def mesh_neighbours(faces: np.ndarray, num_vertices: int):

@@ -4,13 +4,13 @@ The priors live in ``hoirecon/data/contacts.json``. Image evidence: a body part 
 vertices fall on (a dilation of) the object's mask is likely to touch it; of alternative pairs (either
 hand holds the cup) the best-supported is kept, optional pairs need evidence, required pairs are dropped
 when their part does not come near the object's mask at all, and a kept part is narrowed to the vertices
-that project onto the object when enough of them do.
+that project onto the object when enough of them do. Settings: :class:`ContactConfig`
+(``hoirecon.contact.config``; ``ContactStageConfig.prior``).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -18,8 +18,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from hoirecon.contact.config import ContactConfig
 from hoirecon.errors import InputError
 from hoirecon.types import BodyFit, CameraIntrinsics, ContactSet, ObjectDetection, ObjectMesh
+
+__all__ = ["ContactConfig", "contact_priors", "category_prior", "part_evidence", "select_pairs", "infer_contacts"]
 
 
 @lru_cache(maxsize=1)
@@ -33,14 +36,6 @@ def category_prior(category: str) -> dict[str, Any]:
     if category not in priors:
         raise InputError(f"no contact prior for object category '{category}'; known: {', '.join(sorted(priors))}")
     return priors[category]
-
-
-@dataclass(frozen=True)
-class ContactConfig:
-    dilate_frac: float = 0.03  # dilation radius as a fraction of the person box diagonal
-    min_evidence: float = 0.2  # fraction of a part's projected vertices on the object to count as evidence
-    min_narrow: int = 20  # narrow a part to its on-object vertices only when at least this many
-    min_required: float = 0.05  # a required pair whose part has less evidence than this is dropped
 
 
 def part_evidence(

@@ -30,10 +30,8 @@ extrinsics/intrinsics (x right, y down, z forward): ``x_cam = R @ x_world + t``,
 ``(j + 0.5, i + 0.5)``. Field of view: 60 degrees vertical (square images), PyTorch3D's
 ``FoVPerspectiveCameras`` default, which InteractVLM keeps; ``fx = fy = (size / 2) / tan(30 deg)``.
 
-The canonical body pose ("Vitruvian": arms out, legs apart) is found per body model through the
-:class:`~hoirecon.body.model.BodyModel` interface (axis-angle on ``pose_joints``), so it works for any
-model: a few L-BFGS steps turn the limbs to the target directions of ``rll_views.json`` while the
-torso and head keypoints stay at rest (see :func:`vitruvian_pose`).
+The human views show the body model in its canonical open pose ("Vitruvian": arms out, legs apart),
+found per body model by :func:`hoirecon.body.open_pose_vertices`.
 """
 
 from __future__ import annotations
@@ -47,6 +45,10 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from hoirecon.body.open_pose import open_pose_vertices
+from hoirecon.geometry.frames import flip_yz
+from hoirecon.geometry.mesh import face_normals_scaled, vertex_normals
+from hoirecon.geometry.raycast import raycasting_scene
 from hoirecon.types import ObjectMesh
 
 __all__ = [
@@ -58,17 +60,13 @@ __all__ = [
     "canonical_to_world",
     "look_at",
     "render_views",
-    "vitruvian_pose",
-    "vitruvian_vertices",
     "render_body_views",
     "render_human_views",
     "render_object_views",
     "normalize_object",
-    "vertex_normals",
 ]
 
 _INVALID = np.uint32(0xFFFFFFFF)
-_CANON_TO_WORLD = np.array([1.0, -1.0, -1.0])
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -104,8 +102,9 @@ def view_specs(kind: str) -> tuple[ViewSpec, ...]:
 
 
 def canonical_to_world(points: np.ndarray) -> np.ndarray:
-    """hoirecon canonical frame (y down, front -z) -> y-up look-at world: ``(x, -y, -z)``; float64."""
-    return np.asarray(points, np.float64).reshape(-1, 3) * _CANON_TO_WORLD
+    """hoirecon canonical frame (y down, front -z) -> y-up look-at world: ``(x, -y, -z)``
+    (``hoirecon.geometry.frames.flip_yz``); (N, 3) float64."""
+    return flip_yz(np.asarray(points).reshape(-1, 3))
 
 
 def look_at(spec: ViewSpec, size: int, fov_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -122,17 +121,6 @@ def look_at(spec: ViewSpec, size: int, fov_deg: float) -> tuple[np.ndarray, np.n
     f = 0.5 * size / math.tan(math.radians(fov_deg) / 2.0)
     K = np.array([[f, 0.0, 0.5 * size], [0.0, f, 0.5 * size], [0.0, 0.0, 1.0]])
     return K, R, t
-
-
-def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """(V, 3) float64 unit area-weighted vertex normals (zero for unused vertices)."""
-    v = np.asarray(vertices, np.float64)
-    f = np.asarray(faces, np.int64)
-    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # length = 2 * area
-    idx = f.ravel()
-    n = np.stack([np.bincount(idx, np.repeat(fn[:, k], 3), minlength=len(v)) for k in range(3)], 1)
-    ln = np.linalg.norm(n, axis=1, keepdims=True)
-    return n / np.where(ln > 0, ln, 1.0)
 
 
 # ------------------------------------------------------------------------------------- records
@@ -256,15 +244,14 @@ def render_views(
     bounding box of some projected triangle (:func:`_coverage`); ``exhaustive`` casts every pixel
     instead (same result, slower; for checks).
     """
-    import open3d as o3d  # lazy: heavy
+    import open3d as o3d  # lazy: heavy (the scene comes from hoirecon.geometry.raycast; rays need its Tensor)
 
     v = np.ascontiguousarray(np.asarray(vertices, np.float32).reshape(-1, 3))
     f = np.asarray(faces, np.int64).reshape(-1, 3)
     if len(f) == 0 or f.min() < 0 or f.max() >= len(v):
         raise ValueError(f"{kind}: faces must index the {len(v)} vertices")
     size = int(size)
-    scene = o3d.t.geometry.RaycastingScene()
-    scene.add_triangles(o3d.core.Tensor(v), o3d.core.Tensor(np.ascontiguousarray(f.astype(np.uint32))))
+    scene = raycasting_scene(v, f)
 
     v64 = v.astype(np.float64)
     cams, pixels, chunks = [], [], []
@@ -310,7 +297,7 @@ def render_views(
     tri_h = prim[hit].astype(np.int64)
     g = np.ascontiguousarray(col[f].reshape(len(f), 9))[tri_h]  # per-hit vertex colours, one gather
     rgb = b0 * g[:, 0:3] + b1 * g[:, 3:6] + b2 * g[:, 6:9]
-    fn = np.cross(v64[f[:, 1]] - v64[f[:, 0]], v64[f[:, 2]] - v64[f[:, 0]])
+    fn = face_normals_scaled(v64, f)
     fn = (fn / np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-12)).astype(np.float32)
     fwd = np.stack([c[1][2] for c in cams]).astype(np.float32)  # camera z axis (world) per view
     lam = 0.6 + 0.4 * np.abs(np.einsum("nc,nc->n", fn[tri_h], fwd[view_of]))  # flat (face) Lambert term
@@ -331,84 +318,7 @@ def render_views(
     return ViewSet(kind, tuple(views), v, f, float(fov_deg), size, dict(normalization or {}))
 
 
-# ------------------------------------------------------------------------------- canonical body
-
-
-def _limb_targets() -> dict[tuple[str, str], np.ndarray]:
-    """Unit target direction (canonical frame: x left, y down) of each limb segment."""
-    vit = view_config()["vitruvian"]
-    a = math.radians(float(vit["arm_abduction_deg"]))
-    lg = math.radians(float(vit["leg_abduction_deg"]))
-    out = {}
-    for side, sx in (("left", 1.0), ("right", -1.0)):
-        arm = np.array([sx * math.sin(a), math.cos(a), 0.0])
-        leg = np.array([sx * math.sin(lg), math.cos(lg), 0.0])
-        out[(f"{side}_shoulder", f"{side}_elbow")] = arm
-        out[(f"{side}_elbow", f"{side}_wrist")] = arm
-        out[(f"{side}_hip", f"{side}_knee")] = leg
-        out[(f"{side}_knee", f"{side}_ankle")] = leg
-    return out
-
-
-_KEEP = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-         "left_hip", "right_hip")  # fmt: skip
-_VITRUVIAN_CACHE: dict[tuple[str, int], tuple[Any, np.ndarray]] = {}
-
-
-def vitruvian_pose(model, iterations: int = 40):
-    """(J, 3) float32 axis-angle (``model.pose_joints`` order) of the open "Vitruvian" pose.
-
-    Found through the BodyModel interface: L-BFGS on the pose so that each upper arm, forearm, thigh
-    and calf points in its target direction (``rll_views.json``: arms ``arm_abduction_deg`` from
-    hanging down, legs ``leg_abduction_deg``, in the frontal plane, elbows and knees straight) while
-    head, shoulder and hip keypoints stay at rest, plus a small pull of every joint toward zero.
-    Deterministic; cached per model object.
-    """
-    import torch
-
-    from hoirecon.body.model import KEYPOINT_NAMES
-
-    key = (getattr(model, "name", "?"), id(model))
-    if key in _VITRUVIAN_CACHE and _VITRUVIAN_CACHE[key][0] is model:
-        return torch.as_tensor(_VITRUVIAN_CACHE[key][1]).clone()
-    dev = getattr(model, "device", torch.device("cpu"))
-    shape = model.default_shape()[None].to(dev)
-    J = len(model.pose_joints)
-    names = list(KEYPOINT_NAMES)
-    targets = _limb_targets()
-    seg = [(names.index(a), names.index(b)) for a, b in targets]
-    tgt = torch.tensor(np.stack(list(targets.values())), dtype=torch.float32, device=dev)
-    keep = [names.index(n) for n in _KEEP]
-    with torch.no_grad():
-        rest = model.forward(torch.zeros(1, J, 3, device=dev), shape).keypoints[0]
-    pose = torch.zeros(1, J, 3, device=dev, requires_grad=True)
-    opt = torch.optim.LBFGS([pose], lr=1.0, max_iter=iterations, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        kp = model.forward(pose, shape).keypoints[0]
-        d = torch.stack([kp[j] - kp[i] for i, j in seg])
-        d = d / d.norm(dim=1, keepdim=True).clamp(min=1e-6)
-        loss = (1.0 - (d * tgt).sum(1)).sum()
-        loss = loss + 10.0 * ((kp[keep] - rest[keep]) ** 2).sum() + 1e-3 * (pose**2).sum()
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    result = pose.detach()[0].cpu().numpy().astype(np.float32)
-    _VITRUVIAN_CACHE[key] = (model, result)
-    return torch.as_tensor(result).clone()
-
-
-def vitruvian_vertices(model) -> np.ndarray:
-    """(V, 3) float32 canonical-frame vertices of ``model`` in the Vitruvian pose, default shape."""
-    import torch
-
-    pose = vitruvian_pose(model)
-    dev = getattr(model, "device", torch.device("cpu"))
-    with torch.no_grad():
-        out = model.forward(pose[None].to(dev), model.default_shape()[None].to(dev))
-    return out.vertices[0].cpu().numpy().astype(np.float32)
+# --------------------------------------------------------------------------------- view sets
 
 
 def _specs_and_settings(kind: str, size: int | None, fov_deg: float | None) -> tuple[tuple[ViewSpec, ...], int, float]:
@@ -431,12 +341,13 @@ _HUMAN_CACHE: dict[tuple[str, int, int, float], tuple[Any, ViewSet]] = {}
 
 
 def render_human_views(model, *, size: int | None = None, fov_deg: float | None = None, cache: bool = True) -> ViewSet:
-    """The human view set of a body model in its Vitruvian pose (cached per model object and size)."""
+    """The human view set of a body model in its canonical open pose (``hoirecon.body.open_pose_vertices``;
+    cached per model object and size)."""
     specs, size_, fov = _specs_and_settings("human", size, fov_deg)
     key = (getattr(model, "name", "?"), id(model), size_, fov)
     if cache and key in _HUMAN_CACHE and _HUMAN_CACHE[key][0] is model:
         return _HUMAN_CACHE[key][1]
-    vs = render_body_views(vitruvian_vertices(model), model.faces, size=size_, fov_deg=fov)
+    vs = render_body_views(open_pose_vertices(model), model.faces, size=size_, fov_deg=fov)
     if cache:
         _HUMAN_CACHE.clear()  # keep one (large) view set alive at most
         _HUMAN_CACHE[key] = (model, vs)

@@ -9,6 +9,17 @@ named in its corner.
 
 ``write_contact_outputs`` writes both pictures atomically; ``contact_probabilities_json`` is the
 sparse record for ``params.json``.
+
+Where the views come from (:func:`contact_view_sets`), so that export needs no body model: the
+Reconstruction's ``contact_views = (human, object)``, as the contact stage made them. Each entry is a
+:class:`~hoirecon.contact.render.ViewSet` (drawn as it is: the views the contacts were localized in,
+the body in its canonical open pose), or a canonical-frame mesh ``(vertices (V, 3), faces (F, 3))``
+(or any record with ``.vertices``/``.faces``, e.g. the open-pose body a localizer that gives
+per-vertex values records), rendered here with the standard views
+(:func:`~hoirecon.contact.render.render_body_views` / ``render_object_views``), or None. For None:
+the object is rendered from the fitted object's mesh (the same picture as its ViewSet); the body is
+drawn as fitted (its camera frame taken as the canonical frame), since its open pose needs the body
+model.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ __all__ = [
     "vertex_probabilities",
     "contact_grid",
     "write_contact_outputs",
+    "contact_view_sets",
     "contact_probabilities_json",
 ]
 
@@ -109,48 +121,88 @@ def _is_body_model(obj: Any) -> bool:
     return hasattr(obj, "forward") and hasattr(obj, "pose_joints")
 
 
+def _mesh_arrays(entry: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(vertices, faces)`` of a canonical-frame mesh given as a pair or a record, else None."""
+    if isinstance(entry, (tuple, list)) and len(entry) == 2:
+        return np.asarray(entry[0]), np.asarray(entry[1])
+    if hasattr(entry, "vertices") and hasattr(entry, "faces"):
+        return np.asarray(entry.vertices), np.asarray(entry.faces)
+    return None
+
+
+def _human_view_set(entry: Any, fallback_body: Any) -> ViewSet:
+    if isinstance(entry, ViewSet):
+        return entry
+    if _is_body_model(entry):
+        return render_human_views(entry)
+    mesh = _mesh_arrays(entry) if entry is not None else None
+    if mesh is not None and not isinstance(entry, BodyFit):
+        return render_body_views(*mesh)  # the canonical (open-pose) body of the contact stage
+    body = entry if isinstance(entry, BodyFit) else fallback_body
+    if _is_body_model(body):
+        return render_human_views(body)
+    if isinstance(body, BodyFit):
+        return render_body_views(body.vertices, body.faces)  # drawn as fitted
+    raise ValueError("write_contact_outputs: pass a body model or a BodyFit (or human_views)")
+
+
+def _object_view_set(entry: Any, fallback_mesh: ObjectMesh | None) -> ViewSet:
+    if isinstance(entry, ViewSet):
+        return entry
+    if isinstance(entry, ObjectMesh):
+        return render_object_views(entry)
+    mesh = _mesh_arrays(entry) if entry is not None else None
+    if mesh is not None:
+        return render_object_views(mesh)
+    if fallback_mesh is None:
+        raise ValueError("write_contact_outputs: pass the object mesh (or object_views)")
+    return render_object_views(fallback_mesh)
+
+
+def contact_view_sets(recon: Reconstruction) -> tuple[ViewSet, ViewSet]:
+    """The (human, object) view sets the pictures of ``recon`` are drawn in (module docstring), from
+    ``recon`` alone."""
+    human, obj = tuple(recon.contact_views or (None, None))
+    return _human_view_set(human, recon.fit.body), _object_view_set(obj, recon.fit.object.mesh)
+
+
 def write_contact_outputs(
     recon_or_contacts: Reconstruction | ContactSet,
     body: Any = None,
     mesh: ObjectMesh | None = None,
     out_dir: str | os.PathLike[str] = ".",
     *,
-    human_views: ViewSet | None = None,
-    object_views: ViewSet | None = None,
+    human_views: Any = None,
+    object_views: Any = None,
     tile: int = 512,
 ) -> dict[str, Path]:
     """Write ``human_contacts.png`` and ``object_contacts.png`` into ``out_dir`` (each atomically).
 
-    ``recon_or_contacts``: a Reconstruction (contacts, fitted body and object mesh taken from it) or a
-    ContactSet. ``body``: a body model (drawn in its canonical Vitruvian pose, as the views the
-    localizers use; preferred) or a BodyFit (drawn as fitted, its camera frame taken as the canonical
-    frame: a body facing the camera stands upright and faces the front views); default the
-    reconstruction's body.
-    ``mesh``: the object mesh; default the reconstruction's. ``human_views`` / ``object_views``:
-    already rendered view sets to reuse (e.g. ``Localization.human_views``).
+    ``recon_or_contacts``: a Reconstruction (contacts, view sets, fitted body and object mesh taken
+    from it: ``write_contact_outputs(recon, out_dir=...)`` needs nothing else) or a ContactSet.
+    ``human_views`` / ``object_views``: what to draw, as in ``Reconstruction.contact_views`` (a
+    ViewSet, a canonical-frame mesh, or None; see the module docstring); default the reconstruction's.
+    ``body``: used where there are no human views: a body model (drawn in its canonical Vitruvian
+    pose, as the views the localizers use) or a BodyFit (drawn as fitted); default the
+    reconstruction's fitted body. ``mesh``: the object mesh where there are no object views; default
+    the reconstruction's.
     Returns ``{"human_contacts.png": path, "object_contacts.png": path}``.
     """
     if isinstance(recon_or_contacts, Reconstruction):
         contacts = recon_or_contacts.contacts
+        rh, ro = tuple(recon_or_contacts.contact_views or (None, None))
+        human_views = human_views if human_views is not None else rh
+        object_views = object_views if object_views is not None else ro
         body = body if body is not None else recon_or_contacts.fit.body
         mesh = mesh if mesh is not None else recon_or_contacts.fit.object.mesh
     else:
         contacts = recon_or_contacts
-    if human_views is None:
-        if _is_body_model(body):
-            human_views = render_human_views(body)
-        elif isinstance(body, BodyFit):
-            human_views = render_body_views(body.vertices, body.faces)
-        else:
-            raise ValueError("write_contact_outputs: pass a body model or a BodyFit (or human_views)")
-    if object_views is None:
-        if mesh is None:
-            raise ValueError("write_contact_outputs: pass the object mesh (or object_views)")
-        object_views = render_object_views(mesh)
+    hv = _human_view_set(human_views, body)
+    ov = _object_view_set(object_views, mesh)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, views, side in (("human_contacts.png", human_views, "human"), ("object_contacts.png", object_views, "object")):
+    for name, views, side in (("human_contacts.png", hv, "human"), ("object_contacts.png", ov, "object")):
         prob = vertex_probabilities(contacts, side, views.num_vertices)
         _write_png(out / name, contact_grid(views, prob, tile=tile))
         paths[name] = out / name

@@ -2,9 +2,10 @@
 
 One ray per pixel through the pixel centre, from the camera origin, in the camera frame
 (x right, y down, z forward): direction ``((u + 0.5 - cx) / fx, (v + 0.5 - cy) / fy, 1)``.
-Open3D's ``RaycastingScene`` (Embree) gives the nearest hit's geometry id, triangle id and barycentric
-coordinates; the colour is the per-vertex colour interpolated on the triangle times a Lambert term
-``0.3 + 0.7 * |n . view|`` with the face normal (two-sided, so winding does not matter).
+Open3D's ``RaycastingScene`` (Embree; built by :func:`hoirecon.geometry.raycast.raycasting_scene`) gives
+the nearest hit's geometry id, triangle id and barycentric coordinates; the colour is the per-vertex
+colour interpolated on the triangle times a Lambert term ``0.3 + 0.7 * |n . view|`` with the face
+normal (two-sided, so winding does not matter).
 
 Large photos are rendered at most ``max_side`` pixels on the long side (intrinsics scaled exactly with
 the image) and the coverage and premultiplied colour are resized up to the photo with bilinear
@@ -19,6 +20,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from hoirecon.geometry.raycast import raycasting_scene
 from hoirecon.types import CameraIntrinsics
 
 __all__ = ["render_overlay", "render_layers", "draw_outline", "RenderLayers", "OverlayMesh"]
@@ -64,11 +66,11 @@ def render_layers(camera: CameraIntrinsics, meshes: Sequence[OverlayMesh]) -> Re
     import open3d as o3d  # imported lazily: heavy, and only the overlay needs it
 
     h, w = int(camera.height), int(camera.width)
-    scene = o3d.t.geometry.RaycastingScene()
     face_offsets: list[int] = []
     tri_colors: list[np.ndarray] = []  # (F, 3, 3) per-face vertex colours
     tri_normals: list[np.ndarray] = []  # (F, 3) unit face normals
-    mesh_of_geom: list[int] = []
+    mesh_of_geom: list[int] = []  # raycasting_scene numbers the geometries 0, 1, 2, ... in order
+    geoms: list[tuple[np.ndarray, np.ndarray]] = []
     n_faces = 0
     for k, (verts, faces, colors) in enumerate(meshes):
         v = np.ascontiguousarray(np.asarray(verts, dtype=np.float32).reshape(-1, 3))
@@ -82,11 +84,7 @@ def render_layers(camera: CameraIntrinsics, meshes: Sequence[OverlayMesh]) -> Re
             c = np.broadcast_to(c[:3], (len(v), 3))
         if c.shape != (len(v), 3):
             raise ValueError(f"overlay mesh {k}: colours must be (V, 3), got {c.shape}")
-        geom_id = scene.add_triangles(
-            o3d.core.Tensor(v), o3d.core.Tensor(np.ascontiguousarray(f.astype(np.uint32)))
-        )
-        if geom_id != len(mesh_of_geom):  # Open3D numbers geometries 0, 1, 2, ... in order
-            raise RuntimeError(f"unexpected Open3D geometry id {geom_id}")
+        geoms.append((v, f))
         mesh_of_geom.append(k)
         face_offsets.append(n_faces)
         n_faces += len(f)
@@ -102,6 +100,7 @@ def render_layers(camera: CameraIntrinsics, meshes: Sequence[OverlayMesh]) -> Re
     if not mesh_of_geom:
         return RenderLayers(color, mesh_index, depth, camera)
 
+    scene = raycasting_scene(*geoms[0], *geoms[1:])
     xs = ((np.arange(w, dtype=np.float64) + 0.5 - camera.cx) / camera.fx).astype(np.float32)
     ys = ((np.arange(h, dtype=np.float64) + 0.5 - camera.cy) / camera.fy).astype(np.float32)
     rays = np.zeros((h, w, 6), np.float32)

@@ -3,6 +3,13 @@
 All geometric values are in the **internal camera frame** (x right, y down, z forward, metres), as the
 ``frames`` entry of the file says; the meshes in ``scene.glb``/``*.obj`` are in the glTF frame
 (``(x, y, z) -> (x, -y, -z)``).
+
+Versioned: the top-level ``"schema_version"`` (:data:`SCHEMA_VERSION`, an integer, the same
+convention as the batch summary's) names the version of ``hoirecon/data/schemas/params.schema.json``
+(JSON Schema draft 2020-12, every field described with its unit) the file conforms to. It grows by
+one with every change of the layout (a field added, removed or renamed, a meaning or unit changed);
+the schema's description lists what changed in each version. ``"version"`` (1) is the earlier
+marker, kept unchanged for existing readers.
 """
 
 from __future__ import annotations
@@ -19,9 +26,11 @@ import numpy as np
 
 from hoirecon.types import Reconstruction
 
-__all__ = ["build_params", "jsonable", "rotation_to_axis_angle", "PARAMS_VERSION", "FRAMES"]
+__all__ = ["build_params", "jsonable", "rotation_to_axis_angle", "PARAMS_VERSION", "SCHEMA_VERSION", "FRAMES"]
 
 PARAMS_VERSION = 1
+#: Version of ``params.schema.json`` that :func:`build_params` output conforms to.
+SCHEMA_VERSION = 1
 
 FRAMES = {
     "internal": "camera: x right, y down, z forward, metres",
@@ -118,6 +127,7 @@ def build_params(recon: Reconstruction) -> dict:
         contacts["object_prob"] = _prob(con.object_prob)
 
     params = {
+        "schema_version": SCHEMA_VERSION,
         "version": PARAMS_VERSION,
         "frames": dict(FRAMES),
         "image": {"path": str(img.path), "width": cam.width, "height": cam.height,

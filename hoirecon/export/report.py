@@ -31,6 +31,7 @@ from urllib.parse import quote
 import numpy as np
 
 from hoirecon import fsutil
+from hoirecon.geometry.raycast import raycasting_scene
 
 __all__ = ["load_scene_meshes", "render_turntable", "write_turntable", "write_index", "result_folders",
            "TURNTABLE_GIF", "TURNTABLE_PNG"]  # fmt: skip
@@ -98,12 +99,10 @@ def render_turntable(meshes: Sequence[SceneMesh], views: int = 8, size: int = 25
 
     if not meshes:
         raise ValueError("no meshes to render")
-    scene = o3d.t.geometry.RaycastingScene()
     tri_col, tri_nrm, offsets = [], [], []
     n = 0
     for _, v, f, c in meshes:
         v = np.ascontiguousarray(v, np.float32)
-        scene.add_triangles(o3d.core.Tensor(v), o3d.core.Tensor(np.ascontiguousarray(f, np.uint32)))
         tri = v[f].astype(np.float64)
         fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
         ln = np.linalg.norm(fn, axis=1, keepdims=True)
@@ -111,6 +110,8 @@ def render_turntable(meshes: Sequence[SceneMesh], views: int = 8, size: int = 25
         tri_col.append(np.clip(c, 0.0, 1.0)[f])
         offsets.append(n)
         n += len(f)
+    geoms = [(m[1], m[2]) for m in meshes]
+    scene = raycasting_scene(*geoms[0], *geoms[1:])
     tri_nrm_all, tri_col_all = np.concatenate(tri_nrm), np.concatenate(tri_col)
     offs = np.asarray(offsets, np.int64)
 

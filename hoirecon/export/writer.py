@@ -13,6 +13,9 @@ Vertex colours: human (200, 200, 200) grey with contact vertices red (230, 40, 4
 (90, 150, 230) with contact vertices orange (255, 150, 0). Where per-vertex contact probabilities
 exist the colour is blended by ``max(probability, 1 if the vertex is in the contact set else 0)``.
 
+Nothing here needs a live model: the contact pictures are drawn from the view sets the contact
+stage left in ``recon.contact_views`` (see :func:`hoirecon.export.contact_views.write_contact_outputs`).
+
 Everything is first written into a temporary sibling folder of ``out_dir``; only once all files exist
 are they moved into ``out_dir`` (a single folder rename if ``out_dir`` does not exist yet, else one
 ``os.replace`` per file), so a failure leaves ``out_dir`` as it was and no temporary files behind.
@@ -98,17 +101,19 @@ def _write_png(path: Path, rgb: np.ndarray) -> None:
         Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(tmp, format="PNG")
 
 
-def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str], *, body_model=None) -> dict[str, Path]:
+def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write all outputs of ``recon`` into ``out_dir`` (created if needed), all or nothing.
 
     Returns ``{"scene.glb": Path, "scene.obj": ..., "human.obj": ..., "object.obj": ...,
     "params.json": ..., "overlay.png": ..., "config.json": ..., "human_contacts.png": ...,
     "object_contacts.png": ...}`` with paths inside ``out_dir``. The two contact pictures are
-    InteractVLM-style 2x2 view grids; with ``body_model`` the body is drawn in the canonical open pose
-    of the contact views (cached per model), else as fitted.
+    InteractVLM-style 2x2 view grids drawn from ``recon.contact_views`` (the contact stage's renders of
+    the canonical open-pose body and of the object; see ``contact_views.write_contact_outputs`` for
+    what is used when a view set is missing). Only ``recon`` is read: no body model, no network.
     Existing files of the same names are replaced; other files in ``out_dir`` are left alone. An
     existing ``out_dir`` must be hoirecon's (its ``.hoirecon`` marker, written with the outputs) or
     empty: a user's own folder is refused with InputError before anything is written.
+
     """
     out_dir = Path(out_dir)
     fsutil.check_output(out_dir)  # a file, a read-only or a user's own folder: InputError, nothing written
@@ -141,9 +146,7 @@ def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str], *, bod
         _write_png(tmp / "overlay.png", overlay)
         from hoirecon.export.contact_views import write_contact_outputs
 
-        human_views, object_views = recon.contact_views  # the localizer's renders, when it made any
-        write_contact_outputs(recon, body_model if body_model is not None else recon.fit.body, recon.fit.object.mesh, tmp,
-                              human_views=human_views, object_views=object_views)  # fmt: skip
+        write_contact_outputs(recon, out_dir=tmp)  # from recon.contact_views (the localizer's renders)
 
         fsutil.write_marker(tmp)
         missing = [n for n in OUTPUT_FILES if not (tmp / n).is_file()]

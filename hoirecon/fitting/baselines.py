@@ -8,18 +8,26 @@ no differentiable mesh renderer: the soft silhouette is a Gaussian splat of proj
 silhouette, its learning
 rate is 1e-2 instead of 1e-3 (the latter does not move metric translations in 400 steps), and its
 person-scale term is dropped (the body is fixed here).
+
+Both read the image through our :class:`~hoirecon.fitting.problem.FitProblem`; each of their loss
+terms is a function below (weighted as in :mod:`hoirecon.fitting.terms`: ``weight * term``), with the
+weights in ``FitConfig.weights.interactvlm`` / ``.phosa`` (:mod:`hoirecon.fitting.weights`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from hoirecon.fitting.config import FitConfig
+from hoirecon.fitting.problem import FitProblem, build_problem, diagnostics, mask_centroid_at
+from hoirecon.fitting.weights import InteractVLMWeights, PhosaWeights
 from hoirecon.geometry.rotations import matrix_to_rot6d, rot6d_to_matrix
-from hoirecon.fitting.joint import FitConfig, _diagnostics, _Problem, mask_centroid_at
+from hoirecon.geometry.torchops import sample_image
 from hoirecon.types import BodyFit, CameraIntrinsics, ContactSet, FitResult, ObjectDetection, ObjectFit, ObjectMesh, PersonDetection
 
 OBJECTIVES = ("ours", "interactvlm", "phosa")
@@ -72,37 +80,109 @@ class BaselineConfig:
 class _Sil:
     """Low-resolution mask targets for the soft silhouette."""
 
-    def __init__(self, pb: _Problem, res: int):
-        w, h = pb.small
+    def __init__(self, pb: FitProblem, res: int):
+        w, h = pb.size
         self.scale = min(1.0, res / max(w, h))
         self.h, self.w = max(1, round(h * self.scale)), max(1, round(w * self.scale))
         import cv2
 
         def down(m):
-            return torch.tensor(cv2.resize(m.astype(np.float32), (self.w, self.h), interpolation=cv2.INTER_AREA), device=pb.dev)
+            return torch.tensor(cv2.resize(m.astype(np.float32), (self.w, self.h), interpolation=cv2.INTER_AREA), device=pb.device)
 
-        self.obj = down(pb.obj_mask_small)
-        self.person_only = down(pb.person_mask_small & ~pb.obj_mask_small)
+        self.obj = down(pb.object_mask)
+        self.person_only = down(pb.person_mask & ~pb.object_mask)
         self.sigma = max(0.7, 1.0)
 
-    def render(self, pb: _Problem, P: torch.Tensor) -> torch.Tensor:
-        return soft_silhouette(pb.project_small(P) * self.scale, self.h, self.w, self.sigma)
+    def render(self, pb: FitProblem, P: torch.Tensor) -> torch.Tensor:
+        return soft_silhouette(pb.project(P) * self.scale, self.h, self.w, self.sigma)
 
 
-def _result(pb, body, mesh, contacts, R, t, s, terms) -> FitResult:
+# ------------------------------------------------------------------------------ InteractVLM's terms
+
+
+def mask_overlap(A: torch.Tensor, B: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+    """InteractVLM's mask term, a scalar: ``weight * (1 - sum(A B) / sum(A + B))`` of the soft
+    silhouette A and the mask B (both (h, w) in [0, 1])."""
+    return weight * (1 - (A * B).sum() / (A + B).sum().clamp(min=1e-6))
+
+
+def silhouette_centroid(A: torch.Tensor, box_centre: torch.Tensor, full: float, *, weight: float = 1.0) -> torch.Tensor:
+    """InteractVLM's centroid term, a scalar: ``weight * |c - box_centre|^2`` of the soft silhouette
+    A's (h, w) centroid c, in image pixels (``full``: image pixels per silhouette pixel)."""
+    h, w = A.shape
+    yy, xx = torch.meshgrid(torch.arange(h, device=A.device) + 0.5, torch.arange(w, device=A.device) + 0.5, indexing="ij")
+    cen = torch.stack([(A * xx).sum(), (A * yy).sum()]) / A.sum().clamp(min=1e-6) * full
+    return weight * ((cen - box_centre) ** 2).sum()
+
+
+def all_pairs_contact(O: torch.Tensor, H: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+    """InteractVLM's contact term, a scalar: ``weight * mean`` distance over all (object contact point
+    O (P, 3), body contact point H (Q, 3)) pairs, metres."""
+    return weight * torch.cdist(O, H).mean()
+
+
+# ------------------------------------------------------------------------------------ PHOSA's terms
+
+
+def occluded_silhouette(A: torch.Tensor, target: torch.Tensor, person_only: torch.Tensor) -> torch.Tensor:
+    """PHOSA's occlusion-aware silhouette L2, (N,): mean over pixels of ``(A - target)^2`` where the
+    person does not hide the object; A (N, h, w) soft silhouettes, target and person_only (h, w)."""
+    return (((A - target) ** 2) * (1 - person_only)).mean((1, 2))
+
+
+def centroid_interaction(H: torch.Tensor, O: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+    """PHOSA's coarse interaction, a scalar: ``weight * |mean(H) - mean(O)|^2`` of the body (P, 3) and
+    object (Q, 3) contact points, metres squared."""
+    return weight * ((H.mean(0) - O.mean(0)) ** 2).sum()
+
+
+def part_interaction(pairs: Iterable[tuple[torch.Tensor, torch.Tensor]], *, weight: float = 1.0) -> torch.Tensor:
+    """PHOSA's part interaction, a scalar: ``weight * sum`` over the contact pairs (body points (P, 3),
+    object points (Q, 3)) of the squared distance between their means, metres squared."""
+    total = None
+    for H, O in pairs:
+        d = ((H.mean(0) - O.mean(0)) ** 2).sum()
+        total = d if total is None else total + d
+    if total is None:
+        raise ValueError("no contact pairs")
+    return weight * total
+
+
+def ordinal_depth(pb: FitProblem, uv: torch.Tensor, z: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+    """PHOSA's ordinal depth, a scalar: ``weight *`` (mean of ``log(1 + exp(clamp(bz - z, 0, 2)))``
+    over the object points on person-only pixels plus mean of ``log(1 + exp(clamp(z - bz, 0, 2)))``
+    over those on object pixels, where the body is seen at depth bz); the points project to ``uv``
+    (P, 2) small pixels and lie at depth ``z`` (P,), metres."""
     with torch.no_grad():
-        verts = (s * pb.X @ R.T + t).cpu().numpy().astype(np.float32)
+        person_only = sample_image(pb.person_only, uv) * sample_image(pb.body_hit, uv)
+        on_obj = sample_image(torch.as_tensor(pb.object_mask, dtype=torch.float32, device=pb.device), uv) * sample_image(pb.body_hit, uv)
+        bz = sample_image(pb.body_depth, uv)
+    depth = (person_only * torch.log1p(torch.exp((bz - z).clamp(0, 2)))).mean() + (on_obj * torch.log1p(torch.exp((z - bz).clamp(0, 2)))).mean()
+    return weight * depth
+
+
+def unit_scale_prior(s: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+    """PHOSA's scale prior: ``weight * (s - 1)^2`` of the object scale s."""
+    return weight * (s - 1) ** 2
+
+
+# ---------------------------------------------------------------------------------------- the fits
+
+
+def _result(pb: FitProblem, body, mesh, contacts, R, t, s, terms) -> FitResult:
+    with torch.no_grad():
+        verts = (s * pb.object_vertices @ R.T + t).cpu().numpy().astype(np.float32)
     losses = {k: float(v) for k, v in terms.items()}
     losses["total"] = float(sum(losses.values()))
-    losses.update(_diagnostics(body, contacts, verts, np.zeros(3, np.float32), mesh, pb))
+    losses.update(diagnostics(body, contacts, verts, np.zeros(3, np.float32), mesh, pb))
     fit = ObjectFit(mesh=mesh, rotation=R.cpu().numpy().astype(np.float32), translation=t.cpu().numpy().astype(np.float32),
                     scale=float(s), vertices=verts)  # fmt: skip
     return FitResult(body=body, object=fit, losses=losses)
 
 
-def _setup(body, mesh, contacts, obj_det, person_det, camera, device, config: BaselineConfig) -> tuple[_Problem, _Sil]:
-    pb = _Problem(body, mesh, contacts, obj_det, person_det, camera, 0.15, True,
-                  FitConfig(max_object_points=config.points, seed=config.seed), device)  # fmt: skip
+def _setup(body, mesh, contacts, obj_det, person_det, camera, device, config: BaselineConfig) -> tuple[FitProblem, _Sil]:
+    pb = build_problem(body, mesh, contacts, obj_det, person_det, camera, 0.15, True,
+                       FitConfig(max_object_points=config.points, seed=config.seed), device)  # fmt: skip
     return pb, _Sil(pb, config.sil_resolution)
 
 
@@ -117,19 +197,21 @@ def _kabsch(src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 def fit_interactvlm(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det: ObjectDetection,
                     person_det: PersonDetection, camera: CameraIntrinsics, *, device="cpu",
-                    config: BaselineConfig = BaselineConfig()) -> FitResult:  # fmt: skip
+                    config: BaselineConfig = BaselineConfig(),
+                    weights: InteractVLMWeights = InteractVLMWeights()) -> FitResult:  # fmt: skip
     """InteractVLM's released object fit: mask-centroid init at the contacts' depth, 10 ICP steps on the
     contact sets, then Adam 250 steps (lr 5e-2 rotation 6D, 1e-2 translation) on mask 5.0 x (1 - IoU-like
     ratio) + centroid 1e-4 x squared pixel distance to the box centre + contact 10 x mean distance over
-    all object x human contact pairs. No scale, no penetration, no depth order."""
+    all object x human contact pairs (``weights``). No scale, no penetration, no depth order."""
     pb, sil = _setup(body, mesh, contacts, obj_det, person_det, camera, device, config)
-    H = pb.body_v[torch.cat([h for h, _ in pb.pairs])]
+    X, dev = pb.object_vertices, pb.device
+    H = pb.body_vertices[torch.cat([h for h, _ in pb.pairs])]
     O_idx = torch.cat([o for _, o in pb.pairs])
-    c = mask_centroid_at(obj_det, camera, float(H[:, 2].mean()), pb.dev)
-    R = torch.eye(3, device=pb.dev)
-    t = c - pb.X.mean(0)
+    c = mask_centroid_at(obj_det, camera, float(H[:, 2].mean()), dev)
+    R = torch.eye(3, device=dev)
+    t = c - X.mean(0)
     for _ in range(10):  # ICP: object contact vertices -> nearest human contact vertices
-        P = pb.X[O_idx] @ R.T + t
+        P = X[O_idx] @ R.T + t
         nn = torch.cdist(P, H).argmin(1)
         dR, dt = _kabsch(P, H[nn])
         R, t = dR @ R, dR @ t + dt
@@ -137,20 +219,17 @@ def fit_interactvlm(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_d
     t = t.clone().requires_grad_(True)
     opt = torch.optim.Adam([{"params": [rot6d], "lr": 5e-2}, {"params": [t], "lr": 1e-2}])
     b = obj_det.box
-    box_c = torch.tensor([0.5 * (b.x0 + b.x1), 0.5 * (b.y0 + b.y1)], device=pb.dev)
+    box_c = torch.tensor([0.5 * (b.x0 + b.x1), 0.5 * (b.y0 + b.y1)], device=dev)
     full = 1.0 / (pb.mask_scale * sil.scale)  # silhouette pixel -> full-image pixel
 
     def terms():
         Rm = rot6d_to_matrix(rot6d)
-        P = pb.surface @ Rm.T + t
+        P = pb.full.surface @ Rm.T + t
         A = sil.render(pb, P[None])[0]
-        B = sil.obj
-        mask = 5.0 * (1 - (A * B).sum() / (A + B).sum().clamp(min=1e-6))
-        yy, xx = torch.meshgrid(torch.arange(sil.h, device=pb.dev) + 0.5, torch.arange(sil.w, device=pb.dev) + 0.5, indexing="ij")
-        cen = torch.stack([(A * xx).sum(), (A * yy).sum()]) / A.sum().clamp(min=1e-6) * full
-        centroid = 1e-4 * ((cen - box_c) ** 2).sum()
-        O = pb.X[O_idx] @ Rm.T + t
-        contact = 10.0 * torch.cdist(O, H).mean()
+        mask = mask_overlap(A, sil.obj, weight=weights.mask)
+        centroid = silhouette_centroid(A, box_c, full, weight=weights.centroid)
+        O = X[O_idx] @ Rm.T + t
+        contact = all_pairs_contact(O, H, weight=weights.contact)
         return {"mask": mask, "centroid": centroid, "contact": contact}
 
     for _ in range(250):
@@ -170,26 +249,26 @@ def _random_rotations(n: int, seed: int) -> np.ndarray:
 
 def fit_phosa(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det: ObjectDetection,
               person_det: PersonDetection, camera: CameraIntrinsics, *, device="cpu",
-              config: BaselineConfig = BaselineConfig()) -> FitResult:  # fmt: skip
+              config: BaselineConfig = BaselineConfig(), weights: PhosaWeights = PhosaWeights()) -> FitResult:  # fmt: skip
     """PHOSA's recipe: random-rotation starts fitted to the silhouette (50 steps each, best kept), then
     400 Adam steps over rotation, translation and scale on: occlusion-aware silhouette L2 (10), coarse
     interaction = squared distance of body and object contact centroids (20), part interaction = squared
     distance of each pair's part means (50), ordinal depth log(1 + exp(clamp(dz, 0, 2))) where masks and
-    render disagree (1), scale prior (s - 1)^2 (100)."""
+    render disagree (1), scale prior (s - 1)^2 (100) (``weights``)."""
     pb, sil = _setup(body, mesh, contacts, obj_det, person_det, camera, device, config)  # sil: occlusion-aware
-    c = mask_centroid_at(obj_det, camera, float(pb.body_v[:, 2].mean()), pb.dev)
-    Rs = torch.tensor(_random_rotations(config.starts, config.seed), dtype=torch.float32, device=pb.dev)
+    X, dev, surface = pb.object_vertices, pb.device, pb.full.surface
+    c = mask_centroid_at(obj_det, camera, float(pb.body_vertices[:, 2].mean()), dev)
+    Rs = torch.tensor(_random_rotations(config.starts, config.seed), dtype=torch.float32, device=dev)
     rot6d = matrix_to_rot6d(Rs).clone().requires_grad_(True)
-    t = (c - pb.X.mean(0) @ Rs.transpose(1, 2)).clone().requires_grad_(True)
-    log_s = torch.zeros(len(Rs), device=pb.dev, requires_grad=True)
+    t = (c - X.mean(0) @ Rs.transpose(1, 2)).clone().requires_grad_(True)
+    log_s = torch.zeros(len(Rs), device=dev, requires_grad=True)
 
-    def sil_loss(target: _Sil = sil, points: torch.Tensor = pb.surface):
+    def sil_loss(target: _Sil = sil, points: torch.Tensor = surface):
         P = log_s.exp()[:, None, None] * (points @ rot6d_to_matrix(rot6d).transpose(1, 2)) + t[:, None]
-        A = target.render(pb, P)
-        return (((A - target.obj) ** 2) * (1 - target.person_only)).mean((1, 2)), P
+        return occluded_silhouette(target.render(pb, P), target.obj, target.person_only), P
 
     coarse = _Sil(pb, config.start_resolution)
-    few = pb.surface[: config.start_points]
+    few = surface[: config.start_points]
     opt = torch.optim.Adam([rot6d, t, log_s], lr=1e-2)
     for _ in range(50):
         opt.zero_grad()
@@ -206,19 +285,15 @@ def fit_phosa(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det: Ob
         silt, P = sil_loss()
         Rm = rot6d_to_matrix(rot6d)[0]
         s = log_s.exp()[0]
-        obj = lambda idx: s * (pb.X[idx] @ Rm.T) + t[0]  # noqa: E731
+        obj = lambda idx: s * (X[idx] @ Rm.T) + t[0]  # noqa: E731
         O_all = obj(torch.cat([o for _, o in pb.pairs]))
-        inter = ((pb.body_v[H_all].mean(0) - O_all.mean(0)) ** 2).sum()
-        part = sum(((pb.body_v[h].mean(0) - obj(o).mean(0)) ** 2).sum() for h, o in pb.pairs)
-        uv = pb.project_small(P[0])
-        with torch.no_grad():
-            person_only = pb._sample(pb.person_only, uv) * pb._sample(pb.body_hit, uv)  # noqa: SLF001
-            on_obj = pb._sample(torch.as_tensor(pb.obj_mask_small, dtype=torch.float32, device=pb.dev), uv) * pb._sample(pb.body_hit, uv)  # noqa: SLF001
-            bz = pb._sample(pb.body_depth, uv)  # noqa: SLF001
-        z = P[0, :, 2]
-        depth = (person_only * torch.log1p(torch.exp((bz - z).clamp(0, 2)))).mean() + (on_obj * torch.log1p(torch.exp((z - bz).clamp(0, 2)))).mean()
-        return {"silhouette": 10 * silt[0], "interaction": 20 * inter, "part": 50 * part, "depth": 1.0 * depth,
-                "scale": 100 * (s - 1) ** 2}  # fmt: skip
+        return {
+            "silhouette": weights.silhouette * silt[0],
+            "interaction": centroid_interaction(pb.body_vertices[H_all], O_all, weight=weights.interaction),
+            "part": part_interaction(((pb.body_vertices[h], obj(o)) for h, o in pb.pairs), weight=weights.part),
+            "depth": ordinal_depth(pb, pb.project(P[0]), P[0, :, 2], weight=weights.depth),
+            "scale": unit_scale_prior(s, weight=weights.scale),
+        }
 
     opt = torch.optim.Adam([rot6d, t, log_s], lr=1e-2)
     for _ in range(400):

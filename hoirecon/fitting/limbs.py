@@ -10,39 +10,31 @@ and feet the deck. When every contact part already touches, nothing moves. Losse
 * ``object_penetration``: body points inside the object (the object's signed-distance grid), metres;
 * ``pose`` / ``transl``: stay near the body fit (radians squared; a 5 cm scale for the translation).
 
+Each loss is a function of :mod:`hoirecon.fitting.terms` (``reproj``: the body fit's
+:func:`hoirecon.body.fit.reprojection_loss`); the weights are ``FitConfig.weights.limbs``
+(:class:`~hoirecon.fitting.weights.LimbWeights`), the schedule ``FitConfig.limbs`` (:class:`LimbConfig`).
 Needs the body model and the model inputs behind the body (``BodyFit.state``).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 import torch
 
-from hoirecon.types import BodyFit, BodyState, CameraIntrinsics, ContactSet, PersonDetection
+from hoirecon.body.fit import reprojection_loss, targets_from_person
+from hoirecon.fitting import terms as T
+from hoirecon.fitting.config import LimbConfig
+from hoirecon.fitting.problem import contact_pairs, subsample
+from hoirecon.fitting.weights import LimbWeights
+from hoirecon.geometry.sdf import body_sdf_grid
+from hoirecon.types import BodyFit, CameraIntrinsics, ContactSet, PersonDetection
 
-
-@dataclass(frozen=True)
-class LimbConfig:
-    """Schedule and weights of the contact-limb phase (recorded in the resolved config)."""
-
-    steps: int = 40
-    lr_pose: float = 0.01
-    lr_transl: float = 0.003
-    w_contact: float = 30.0
-    w_reproj: float = 1.0
-    w_penetration: float = 100.0
-    w_pose: float = 2.0
-    w_transl: float = 1.0
-    transl_sigma: float = 0.05
-    max_contact_points: int = 300
-    max_body_points: int = 1500
-    reach_tol: float = 0.02  # metres: only pairs whose contact distance after the object fit exceeds this move
-    robust_sigma: float = 0.05  # 2D landmark residual scale, in person-box diagonals (as the body fit)
+__all__ = ["LimbConfig", "free_joints", "limb_joints", "refine_contact_limbs"]
 
 
 @lru_cache(maxsize=1)
@@ -69,18 +61,16 @@ def refine_contact_limbs(
     keep_fraction: float,
     config: LimbConfig = LimbConfig(),
     keep_back: float | None = None,
+    *,
+    weights: LimbWeights = LimbWeights(),
 ) -> tuple[BodyFit, np.ndarray, dict[str, float]]:
     """Re-pose the contact limbs and shift the person against the fixed object (see the module
     docstring). object_vertices: (Vo, 3) metres, camera frame. The contact term is the object fit's:
     the closest ``keep_fraction`` of each body part's points to area samples of the object region, plus
     the closest ``keep_back`` (default: ``keep_fraction``; 0: none) of the object region's vertices to
-    the body part. Returns the new body, the translation added (3,) metres, and the final
-    unweighted-by-step loss terms."""
+    the body part. ``weights``: the terms' weights. Returns the new body, the translation added (3,)
+    metres, and the final weighted loss terms."""
     import roma
-
-    from hoirecon.body.fit import reprojection_loss, targets_from_person
-    from hoirecon.geometry.sdf import body_sdf_grid
-    from hoirecon.fitting.joint import _subsample, contact_pairs, pair_contact
 
     st = body.state
     if st is None or config.steps <= 0:
@@ -91,9 +81,6 @@ def refine_contact_limbs(
     O, V0 = f(object_vertices), f(body.vertices)
     keep_back = keep_fraction if keep_back is None else keep_back
 
-    def pair_distance(Hp: torch.Tensor, Sp: torch.Tensor, Op: torch.Tensor) -> torch.Tensor:
-        return pair_contact(Hp[None], Sp[None], Op[None], keep_fraction, keep_back)[0]
-
     pairs, parts = [], set()
     found = contact_pairs(contacts, object_vertices, object_faces, config.max_contact_points,
                           config.max_contact_points, rng, rng)  # fmt: skip
@@ -101,7 +88,7 @@ def refine_contact_limbs(
         h_idx, Sp, Op = torch.as_tensor(h, device=dev), f(S), O[torch.as_tensor(o, device=dev)]
         pairs.append((h_idx, Sp, Op))
         with torch.no_grad():
-            gap = pair_distance(V0[h_idx], Sp, Op) / (2 if keep_back > 0 else 1)  # mean over directions
+            gap = T.pair_contact(V0[h_idx][None], Sp[None], Op[None], keep_fraction, keep_back)[0] / (2 if keep_back > 0 else 1)  # mean over directions
         if float(gap) > config.reach_tol:  # this part does not reach the object yet: its limb may move
             parts.add(contacts.pairs[k][0])
     if not pairs or not parts:
@@ -114,7 +101,7 @@ def refine_contact_limbs(
     table, freed = limb_joints().get(model.name, {}), {model.pose_joints[i] for i in free}
     turned = set(parts) | {p for p, chain in table.items() if freed & set(chain)}
     moving = np.isin(body.part_of_vertex, [i for i, n in enumerate(body.part_names) if n in turned])
-    probe = torch.as_tensor(_subsample(np.flatnonzero(moving), config.max_body_points, rng), device=dev)
+    probe = torch.as_tensor(subsample(np.flatnonzero(moving), config.max_body_points, rng), device=dev)
     extent = float((object_vertices.max(0) - object_vertices.min(0)).max())
     obj_sdf = body_sdf_grid(object_vertices, object_faces, spacing=max(0.01, extent / 40), margin=0.05, device=dev)
 
@@ -130,13 +117,14 @@ def refine_contact_limbs(
         out = model.forward(pose0 + mask * dpose, shape)
         V = out.vertices[0] @ R.T + t0 + dt
         kp = out.keypoints[0] @ R.T + t0 + dt
-        contact = sum(pair_distance(V[h_idx], Sp, Op) for h_idx, Sp, Op in pairs) / len(pairs)
+        # the mean over pairs, then weighted (the object fit weighs the sum before taking the mean)
+        contact = T.contact(((V[h_idx][None], Sp[None], Op[None]) for h_idx, Sp, Op in pairs), keep_fraction, keep_back)
         return {
-            "contact": config.w_contact * contact,
-            "reproj": config.w_reproj * reprojection_loss(kp, camera, xy, w, tg.scale_px, config.robust_sigma),
-            "object_penetration": config.w_penetration * torch.relu(-obj_sdf(V[probe])).mean(),
-            "pose": config.w_pose * dpose.pow(2).sum(),
-            "transl": config.w_transl * (dt / config.transl_sigma).pow(2).sum(),
+            "contact": weights.contact * contact[0],
+            "reproj": weights.reproj * reprojection_loss(kp, camera, xy, w, tg.scale_px, config.robust_sigma),
+            "object_penetration": T.penetration(obj_sdf, V[probe], weight=weights.object_penetration),
+            "pose": T.gaussian_prior(dpose, weight=weights.pose, total=True),
+            "transl": T.gaussian_prior(dt, config.transl_sigma, weight=weights.transl, total=True),
         }
 
     opt = torch.optim.Adam([{"params": [dpose], "lr": config.lr_pose}, {"params": [dt], "lr": config.lr_transl}])
@@ -156,11 +144,10 @@ def refine_contact_limbs(
     if "fit_losses" in body.params:
         params["fit_losses"] = body.params["fit_losses"]
     vis = tg.weight > 0
-    new = BodyFit(
-        model_name=body.model_name, vertices=V, faces=body.faces, keypoints3d=kp, keypoint_names=body.keypoint_names,
-        part_of_vertex=body.part_of_vertex, part_names=body.part_names, params=params,
+    new = replace(
+        body, vertices=V, keypoints3d=kp, params=params,
         reprojection_error_px=float(err[vis].mean()) if vis.any() else float("nan"),
-        state=BodyState(pose=pose[0].cpu().numpy().astype(np.float32), shape=st.shape, orient=st.orient, transl=transl),
+        state=replace(st, pose=pose[0].cpu().numpy().astype(np.float32), transl=transl),
     )  # fmt: skip
     final["limb_joints_free"] = float(len(free))
     return new, dt.detach().cpu().numpy().astype(np.float32), final

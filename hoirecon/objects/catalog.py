@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from hoirecon.errors import InputError
+from hoirecon.errors import InputError, shown
 
 __all__ = ["SYMMETRIES", "POSE_PRIORS", "ObjectProperties", "categories", "category_keys", "entry",
            "normalise_label"]
@@ -118,7 +118,7 @@ def entry(key: str) -> ObjectProperties:
     Raises ``InputError`` for anything else."""
     records = _records()
     if key not in records:
-        raise InputError(f"unknown object category '{key}'; known: {', '.join(records)}")
+        raise InputError(f"unknown object category '{shown(key)}'; known: {', '.join(records)}")
     return records[key]
 
 

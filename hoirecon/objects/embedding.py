@@ -49,11 +49,12 @@ import importlib.util
 import io
 import json
 import os
-import re
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from hoirecon.objects import catalog
 
 __all__ = ["MODEL_NAME", "EMBEDDING_DIM", "available", "settings", "default_threshold", "embed",
            "nearest_category", "category_texts"]
@@ -87,10 +88,6 @@ def settings() -> dict:
 
 def default_threshold() -> float:
     return float(settings()["threshold"])
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[_\-]+", " ", str(text).strip().lower())).strip()
 
 
 @functools.lru_cache(maxsize=1)
@@ -133,11 +130,9 @@ def embed(texts: list[str]) -> np.ndarray:
 def category_texts() -> tuple[tuple[str, str], ...]:
     """``((category, text), ...)``: every category key (``_`` -> space) and synonym, normalised,
     without duplicates within a category."""
-    from hoirecon.objects.library import categories
-
     out: list[tuple[str, str]] = []
-    for key, entry in categories().items():
-        for text in dict.fromkeys(_normalise(t) for t in [key, *entry["synonyms"]]):
+    for key in catalog.category_keys():
+        for text in dict.fromkeys(catalog.normalise_label(t) for t in [key, *catalog.entry(key).synonyms]):
             if text:
                 out.append((key, text))
     return tuple(out)
@@ -169,7 +164,7 @@ def nearest_category(label: str, threshold: float | None = None) -> tuple[str | 
     The score is the best category's max cosine similarity over its names; the category is
     returned when the score is ``>= threshold`` (default: ``label_matching.json``), else ``None``
     (the closest one is still first in the top-3 list). Raises ``ValueError`` for an empty label."""
-    text = _normalise(label) if isinstance(label, str) else ""
+    text = catalog.normalise_label(label) if isinstance(label, str) else ""
     if not text:
         raise ValueError("empty label")
     thr = default_threshold() if threshold is None else float(threshold)

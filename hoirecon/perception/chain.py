@@ -20,6 +20,7 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from hoirecon.config import DetectorConfig
 from hoirecon.errors import HoireconError, InputError, MissingModelError, first_line
 from hoirecon.types import Box, Detections, ImageInput, Instance, ObjectDetection, PersonDetection
 
@@ -27,22 +28,6 @@ DETECTORS = ("auto", "yolo", "mediapipe")
 SEGMENTERS = ("auto", "sam", "yolo", "grabcut")
 # MediaPipe landmarks that touch objects: wrists and hand points, hips, ankles, heels, toes.
 _CONTACT_LANDMARKS = (15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 27, 28, 29, 30, 31, 32)
-
-
-@dataclass(frozen=True)
-class DetectorConfig:
-    """Which backends to use. Weights: an explicit path, else the registry entry (cache / download)."""
-
-    detector: str = "auto"
-    segmenter: str = "auto"
-    yolo_weights: str | None = None
-    yolo_model: str = "yolo11n-seg"
-    yolo_conf: float = 0.25
-    sam_weights: str | None = None
-    sam_model: str = "sam_vit_b"
-    person_index: int | None = None
-    object_index: int | None = None
-    offline: bool | None = None
 
 
 Notice = Callable[[str], None]

@@ -1,0 +1,58 @@
+"""Settings of the contact stage: one frozen tree, ``ContactStageConfig`` (the pipeline's ``contact``).
+
+::
+
+    ContactStageConfig
+    ├── source            a name in hoirecon.contact.CONTACT_SOURCES ("prior", "interactvlm-import", ...)
+    ├── contacts_dir      interactvlm-import: the demo outputs; interactvlm-run: where its inputs/outputs go
+    ├── interactvlm_repo  interactvlm-run: the InteractVLM checkout (with its weights)
+    ├── rll:   RLLConfig      the lift of 2D maps to vertices and the vertex selection
+    └── prior: ContactConfig  the offline prior estimate (hoirecon.contact.priors)
+
+Which of the source-specific settings a source needs is declared by the source itself
+(``ContactSource.requires``). Every value is a plain JSON value, so ``dataclasses.asdict`` of the tree
+goes straight into ``config.json``. This module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["RLLConfig", "ContactConfig", "ContactStageConfig"]
+
+
+@dataclass(frozen=True)
+class RLLConfig:
+    """Settings of the lift and of the vertex selection (recorded in the resolved config)."""
+
+    size: int | None = None  # render size in pixels; None: rll_views.json (1024)
+    human_threshold: float = 0.5  # InteractVLM's human contact threshold
+    object_threshold: float = 0.3  # InteractVLM's object contact threshold (0.3 to 0.5)
+    object_pixel_threshold: float | None = 0.3  # object pixels with p <= this count as 0 before lifting
+    threshold_mode: str = "zero"  # "drop": leave those pixels out instead (InteractVLM's released code)
+    top_fraction: float = 0.05  # when nothing reaches the threshold: this fraction of the vertices ...
+    min_top: int = 10  # ... but at least this many
+    min_part_fraction: float = 0.02  # body-part groups below this share of the selected area are noise
+    fill_unseen: bool = True  # vertices no view sees take their neighbours' mean
+    blur_px: float = 0.0  # Gaussian sigma (pixels) applied to maps painted from vertex sets (prior)
+
+
+@dataclass(frozen=True)
+class ContactConfig:
+    """Settings of the offline prior estimate (``hoirecon.contact.priors.infer_contacts``)."""
+
+    dilate_frac: float = 0.03  # dilation radius as a fraction of the person box diagonal
+    min_evidence: float = 0.2  # fraction of a part's projected vertices on the object to count as evidence
+    min_narrow: int = 20  # narrow a part to its on-object vertices only when at least this many
+    min_required: float = 0.05  # a required pair whose part has less evidence than this is dropped
+
+
+@dataclass(frozen=True)
+class ContactStageConfig:
+    """The contact stage: which source localizes the contacts, its settings, the lift and the prior."""
+
+    source: str = "prior"  # a name in hoirecon.contact.CONTACT_SOURCES
+    contacts_dir: str | None = None  # import: InteractVLM's demo outputs; run: where its inputs/outputs go
+    interactvlm_repo: str | None = None  # run: the InteractVLM checkout (with its weights)
+    rll: RLLConfig = field(default_factory=RLLConfig)
+    prior: ContactConfig = field(default_factory=ContactConfig)

@@ -1,0 +1,60 @@
+"""Settings of the joint fit: ``FitConfig`` (schedule, point budgets, contact trimming, every loss weight
+in ``weights``) and ``LimbConfig`` (the limb phase's schedule), both recorded in the resolved config
+(``config.json``: ``fit``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from hoirecon.fitting.weights import FitWeights
+
+
+@dataclass(frozen=True)
+class LimbConfig:
+    """Schedule of the contact-limb phase (its weights: ``FitConfig.weights.limbs``)."""
+
+    steps: int = 40
+    lr_pose: float = 0.01
+    lr_transl: float = 0.003
+    transl_sigma: float = 0.05  # metres, the translation prior's scale
+    max_contact_points: int = 300
+    max_body_points: int = 1500
+    reach_tol: float = 0.02  # metres: only pairs whose contact distance after the object fit exceeds this move
+    robust_sigma: float = 0.05  # 2D landmark residual scale, in person-box diagonals (as the body fit)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Schedule of the joint fit, and the weights of every fitting objective (``weights``: ours, the
+    limb phase, the baselines)."""
+
+    steps_search: int = 60
+    steps_refine: int = 150
+    lr: float = 0.02
+    yaw_starts: int = 8
+    refine_top: int = 3  # hypotheses refined after the search; the best after refinement wins
+    # Every starting rotation also starts centred on the mask's centroid ray, at the contacts' depth
+    # plus each of these offsets (in object extents); () turns these starts off.
+    mask_start_depths: tuple[float, ...] = (-0.5, 0.5)
+    # Part-level contacts (a prior's whole hand against a whole grip) say that the parts touch
+    # somewhere: only the closest few points attract, and weakly, so that the silhouette decides the
+    # rest. Vertex-level contacts (ContactSet.precise) are the touching regions: all of them attract.
+    keep_fraction: float = 0.05  # trimmed-mean fraction, body-to-object distances (part-level)
+    # The same, object-to-body (part-level). 0: off, because a large part's vertices (a table top's)
+    # lie far apart and would pull one of them into the hand.
+    keep_fraction_back: float = 0.0
+    keep_fraction_precise: float = 1.0  # both directions, vertex-level contacts
+    body_shift_sigma: float = 0.1  # the body-depth prior's scale, in units of the body centroid's depth
+    max_contact_points: int = 300
+    region_points: int = 300  # area samples per contact pair's object region
+    max_object_points: int = 800
+    max_mask_points: int = 800
+    search_points: int = 200  # object, mask and per-pair contact points while all the starts run
+    mask_resolution: int = 256
+    sdf_spacing: float = 0.02
+    seed: int = 0
+    weights: FitWeights = field(default_factory=FitWeights)  # every objective's loss weights
+    limbs: LimbConfig = field(default_factory=LimbConfig)  # the last phase (needs the body model)
+
+    def as_dict(self) -> dict:
+        return asdict(self)

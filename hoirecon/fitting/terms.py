@@ -1,0 +1,97 @@
+"""The loss terms of our fits, one function each, batched over N hypotheses where shown. The objectives
+compose them: the object fit (:func:`hoirecon.fitting.joint.object_fit_terms`), the limb phase
+(:mod:`hoirecon.fitting.limbs`); the baselines (:mod:`hoirecon.fitting.baselines`) add the terms of
+their published recipes.
+
+Every term takes its ``weight`` (default 1: the plain term) and returns ``weight * term``, multiplied
+in the order written in its docstring (the objectives' results do not depend on how a term is split
+into functions). Frames and units: metres, camera frame (x right, y down, z forward); image terms in
+small pixels of a :class:`~hoirecon.fitting.problem.FitProblem`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+
+from hoirecon.fitting.problem import FitProblem
+from hoirecon.geometry.sdf import SDFGrid
+from hoirecon.geometry.torchops import nearest_distances, sample_image, trimmed_mean
+
+
+def pair_contact(H: torch.Tensor, S: torch.Tensor, O: torch.Tensor, keep: float, keep_back: float) -> torch.Tensor:
+    """One pair's contact distance, (N,) metres, for N hypotheses: the trimmed mean (closest ``keep``)
+    of the distances from the body points H (N, P, 3) to the object region's area samples S (N, M, 3),
+    plus, when ``keep_back`` > 0, that of the distances from the region's vertices O (N, Q, 3) back to H."""
+    d = trimmed_mean(nearest_distances(H, S, back=False)[0], keep)
+    if keep_back > 0:
+        d = d + trimmed_mean(nearest_distances(O, H, back=False)[0], keep_back)
+    return d
+
+
+def contact(pairs: Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor]], keep: float, keep_back: float, *,
+            weight: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """Surface-to-surface attraction, (N,): ``weight * sum / n`` of :func:`pair_contact` over the ``n``
+    contact pairs, each given as (body points H (N, P, 3), object-region samples S (N, M, 3), object
+    region vertices O (N, Q, 3)), metres. ``pairs`` may be a generator (each pair is then built just
+    before its distance)."""
+    total, n = None, 0
+    for H, S, O in pairs:
+        d = pair_contact(H, S, O, keep, keep_back)
+        total = d if total is None else total + d
+        n += 1
+    if total is None:
+        raise ValueError("no contact pairs")
+    return weight * total / n
+
+
+def sil_cover(pb: FitProblem, uv: torch.Tensor, mask_pts: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+    """Silhouette cover, (N,): ``weight * mean`` over the object-mask pixels ``mask_pts`` (K, 2) of the
+    distance to the nearest projected object point ``uv`` (N, P, 2), in object box diagonals
+    (``pb.norm``)."""
+    cover = nearest_distances(mask_pts[None].expand(len(uv), -1, -1), uv, back=False)[0] / pb.norm
+    return weight * cover.mean(1)
+
+
+def sil_inside(pb: FitProblem, uv: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+    """Silhouette inside, (N,): ``weight * mean`` over the projected object points ``uv`` (N, P, 2) of
+    their distance to the object or person mask (the person may occlude) plus their distance outside
+    the image, in object box diagonals."""
+    w, h = pb.size
+    outside = (torch.relu(-uv[..., 0]) + torch.relu(uv[..., 0] - w) + torch.relu(-uv[..., 1])
+               + torch.relu(uv[..., 1] - h)) / pb.norm  # fmt: skip
+    return weight * (sample_image(pb.allowed_distance, uv) + outside).mean(1)
+
+
+def depth_order(pb: FitProblem, P: torch.Tensor, uv: torch.Tensor, delta: torch.Tensor, *,
+                weight: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """Ordinal depth, (N,): ``weight * mean`` over the object points P (N, P, 3) (projecting to ``uv``
+    (N, P, 2)) that fall on person-only pixels (``pb.person_only``, where the body is seen) of how far
+    they lie in front of the body shifted by ``delta`` (N,) (plus 1 cm), metres."""
+    with torch.no_grad():
+        person_only = sample_image(pb.person_only, uv) * sample_image(pb.body_hit, uv)
+        bdepth = sample_image(pb.body_depth, uv)
+    bz = bdepth + delta[:, None] * pb.body_centroid[2]
+    return weight * (person_only * torch.relu(bz + 0.01 - P[..., 2])).mean(1)
+
+
+def penetration(sdf: SDFGrid, points: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+    """Penetration, (...): ``weight * mean`` over the last point dimension of ``points`` (..., P, 3) of
+    how deep they lie inside the mesh of ``sdf`` (negative signed distance), metres."""
+    return weight * torch.relu(-sdf(points)).mean(-1)
+
+
+def gaussian_prior(x: torch.Tensor, sigma: float = 1.0, *, weight: float = 1.0, total: bool = False) -> torch.Tensor:
+    """Gaussian prior around 0: ``weight * (x / sigma) ** 2`` element-wise, or with ``total``
+    ``weight * sum((x / sigma) ** 2)`` (a scalar). The object fit's log-scale (``scale``) and body-shift
+    priors, the limb phase's pose (radians, sigma 1) and translation priors."""
+    z = (x / sigma) ** 2
+    return weight * (z.sum() if total else z)
+
+
+def upright(R: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+    """Upright, (N,): ``weight * (1 - cos)`` of the angle between the object's canonical up (-y is up;
+    +y down) turned by R (N, 3, 3) and the camera's down."""
+    up = R[:, :, 1]  # canonical +y (down) in the camera frame
+    return weight * (1 - up[:, 1])

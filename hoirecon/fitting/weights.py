@@ -1,0 +1,74 @@
+"""The loss weights of every fitting objective, one record per objective, all held by
+``FitConfig.weights`` (:class:`FitWeights`), so that ``config.json`` shows them in one place under
+``fit.weights``. Each objective multiplies the term of the same name in :mod:`hoirecon.fitting.terms`
+(or, for the baselines, in :mod:`hoirecon.fitting.baselines`) by its weight; a term's units are in its
+function's docstring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ObjectFitWeights:
+    """Our object fit (:func:`hoirecon.fitting.joint.fit_object`)."""
+
+    # Vertex-level contacts (ContactSet.precise) are the touching regions: all of their points attract,
+    # strongly. Part-level contacts only say that the parts touch somewhere: the closest few points
+    # attract, weakly, so that the silhouette decides the rest.
+    contact: float = 30.0  # vertex-level contacts
+    contact_part: float = 4.0  # part-level contacts
+    sil_cover: float = 2.0
+    sil_inside: float = 2.0
+    depth: float = 20.0
+    penetration: float = 100.0
+    scale: float = 0.5
+    upright: float = 1.0
+    body_shift: float = 2.0
+
+    def contact_for(self, precise: bool) -> float:
+        """The contact weight for vertex-level (``precise``) or part-level contacts."""
+        return self.contact if precise else self.contact_part
+
+
+@dataclass(frozen=True)
+class LimbWeights:
+    """The contact-limb phase (:func:`hoirecon.fitting.limbs.refine_contact_limbs`); the same contact
+    weight for vertex- and part-level contacts."""
+
+    contact: float = 30.0
+    reproj: float = 1.0
+    object_penetration: float = 100.0
+    pose: float = 2.0
+    transl: float = 1.0
+
+
+@dataclass(frozen=True)
+class InteractVLMWeights:
+    """The InteractVLM baseline (:func:`hoirecon.fitting.baselines.fit_interactvlm`), its released values."""
+
+    mask: float = 5.0
+    centroid: float = 1e-4
+    contact: float = 10.0
+
+
+@dataclass(frozen=True)
+class PhosaWeights:
+    """The PHOSA baseline (:func:`hoirecon.fitting.baselines.fit_phosa`), its released values."""
+
+    silhouette: float = 10.0
+    interaction: float = 20.0
+    part: float = 50.0
+    depth: float = 1.0
+    scale: float = 100.0
+
+
+@dataclass(frozen=True)
+class FitWeights:
+    """The weights of every objective: ours (``object``), its limb phase and the two baselines."""
+
+    object: ObjectFitWeights = field(default_factory=ObjectFitWeights)
+    limbs: LimbWeights = field(default_factory=LimbWeights)
+    interactvlm: InteractVLMWeights = field(default_factory=InteractVLMWeights)
+    phosa: PhosaWeights = field(default_factory=PhosaWeights)
