@@ -27,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from hoirecon.contact.config import ContactStageConfig
 from hoirecon.errors import InputError, shown
+from hoirecon.fitting.config import FitConfig
 from hoirecon.photo import WORKING_MAX_SIDE
 
 #: version of config.json's layout (raise when a field is renamed or its meaning changes)
@@ -70,6 +72,23 @@ class BodyFitConfig:
     robust_sigma: float = 0.05  # in units of the person box's diagonal
 
 
+@dataclass(frozen=True)
+class PipelineConfig:
+    """The root of the tree: settings that hold for a whole run (``config.json``: :func:`config_to_dict`)."""
+
+    device: str = "cpu"
+    body_model: str = "anny"  # "anny" or "smplx"
+    gender: str = "neutral"  # SMPL-X only
+    smplx_dir: str | None = None  # SMPL-X only; else $HOIRECON_SMPLX_DIR, else <cache>/body_models/smplx
+    detection: DetectorConfig = field(default_factory=DetectorConfig)
+    body_fit: BodyFitConfig = field(default_factory=BodyFitConfig)
+    contact: ContactStageConfig = field(default_factory=ContactStageConfig)
+    fit: FitConfig = field(default_factory=FitConfig)
+    working_max_side: int | None = WORKING_MAX_SIDE  # longer side of the working copy, pixels (None: the photo as is)
+    seed: int = 0  # every random source is seeded with this at the start of each image
+    fit_threads: int | None = 1  # torch threads inside the CPU stages (fixed: the answer must not depend on --jobs)
+
+
 # ------------------------------------------------------------------------------ command line
 
 
@@ -98,13 +117,7 @@ class RunOptions:
         return dataclasses.replace(self, **changes)
 
 
-def _pipeline_config_class():
-    from hoirecon.pipeline import PipelineConfig
-
-    return PipelineConfig
-
-
-def run_options_of(config: Any) -> RunOptions:
+def run_options_of(config: PipelineConfig) -> RunOptions:
     """The ``RunOptions`` that :func:`build_config` would need to give ``config`` back (the inverse
     for the fields a command line sets)."""
     det = config.detection
@@ -118,11 +131,11 @@ def run_options_of(config: Any) -> RunOptions:
     )  # fmt: skip
 
 
-def build_config(run: RunOptions, base: Any = None) -> Any:
+def build_config(run: RunOptions, base: PipelineConfig | None = None) -> PipelineConfig:
     """The ``PipelineConfig`` of a run: ``base`` (default: every stage's defaults, or a config read by
     :func:`load_config`) with the command line's choices put in."""
     if base is None:
-        base = _pipeline_config_class()()
+        base = PipelineConfig()
     det = dataclasses.replace(
         base.detection, detector=run.detector, segmenter=run.segmenter, yolo_weights=run.yolo_weights,
         sam_weights=run.sam_weights, person_index=run.person_index, object_index=run.object_index,
@@ -140,15 +153,15 @@ def _offline_env() -> bool:
     return os.environ.get("HOIRECON_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def config_to_dict(config: Any) -> dict[str, Any]:
+def config_to_dict(config: PipelineConfig) -> dict[str, Any]:
     """The tree as plain JSON values (tuples become lists)."""
     return json.loads(json.dumps(dataclasses.asdict(config)))
 
 
-def config_from_dict(data: Mapping[str, Any], *, where: str = "config", strict: bool = True) -> Any:
+def config_from_dict(data: Mapping[str, Any], *, where: str = "config", strict: bool = True) -> PipelineConfig:
     """A ``PipelineConfig`` from (part of) its dict form: missing fields keep their defaults; with
     ``strict`` an unknown key is an :class:`~hoirecon.errors.InputError` (it catches typos)."""
-    return _from_dict(_pipeline_config_class()(), data, where, strict)
+    return _from_dict(PipelineConfig(), data, where, strict)
 
 
 def _from_dict(default: Any, data: Any, where: str, strict: bool) -> Any:
@@ -187,7 +200,7 @@ IMAGE_KEYS = ("config_version", "image", "object_label", "object_category", "lab
               "working_image", "object_mask", "mesh", "camera", "sidecar", "contacts_localization")
 
 
-def load_config(path: str | os.PathLike[str]) -> Any:
+def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
     """The ``PipelineConfig`` of a ``config.json`` that hoirecon wrote (its image keys are ignored), or
     of a JSON file holding some of its settings (``{"fit": {"steps_refine": 300}}``)."""
     p = Path(path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -16,11 +16,10 @@ import numpy as np
 
 
 from hoirecon.body.fit import fit_body
-from hoirecon.config import BodyFitConfig, DetectorConfig
-from hoirecon.contact import ContactStageConfig, infer_contacts, make_contact_source
-from hoirecon.fitting.joint import FitConfig, fit_object
+from hoirecon.config import CONFIG_VERSION, PipelineConfig, config_to_dict
+from hoirecon.contact import infer_contacts, make_contact_source
+from hoirecon.fitting.joint import fit_object
 from hoirecon.inputs import CheckedInputs, check_image_inputs
-from hoirecon.photo import WORKING_MAX_SIDE
 from hoirecon.perception.chain import DetectionChain
 from hoirecon.quality import assess
 from hoirecon.types import Box, Reconstruction
@@ -36,23 +35,6 @@ class ReconstructOptions:
     mesh: Path | None = None
     focal_px: float | None = None
     fov_deg: float | None = None
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """Settings that hold for a whole run (written to ``config.json``)."""
-
-    device: str = "cpu"
-    body_model: str = "anny"  # "anny" or "smplx"
-    gender: str = "neutral"  # SMPL-X only
-    smplx_dir: str | None = None  # SMPL-X only; else $HOIRECON_SMPLX_DIR, else <cache>/body_models/smplx
-    detection: DetectorConfig = field(default_factory=DetectorConfig)
-    body_fit: BodyFitConfig = field(default_factory=BodyFitConfig)
-    contact: ContactStageConfig = field(default_factory=ContactStageConfig)
-    fit: FitConfig = field(default_factory=FitConfig)
-    working_max_side: int | None = WORKING_MAX_SIDE  # longer side of the working copy, pixels (None: the photo as is)
-    seed: int = 0  # every random source is seeded with this at the start of each image
-    fit_threads: int | None = 1  # torch threads inside the CPU stages (fixed: the answer must not depend on --jobs)
 
 
 StageCallback = Callable[[str, "float | None"], None]
@@ -210,6 +192,7 @@ class Pipeline:
                 body_model=self.body_model,
             )  # fmt: skip
         resolved = {
+            "config_version": CONFIG_VERSION,
             "image": str(image_path),
             "object_label": label,
             "object_category": category,
@@ -223,7 +206,7 @@ class Pipeline:
                        "fov_deg": options.fov_deg if options.fov_deg is not None else photo.DEFAULT_FOV_DEG},
             "sidecar": str(sidecar.path) if sidecar else None,
             "contacts_localization": localization.details,
-            **asdict(self.config),
+            **config_to_dict(self.config),
         }  # fmt: skip
         quality = assess(fit.losses, standing_height(self.body_model, fit.body), fit.body.params)
         return Reconstruction(

@@ -14,7 +14,6 @@ wins: ``--object-box`` / ``--object-mask`` / a sidecar box skip object detection
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import cv2
