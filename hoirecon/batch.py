@@ -303,7 +303,7 @@ def one_line(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {first}".rstrip(": ")
 
 
-def _options_for(image: Path, default_label: str | None, image_options: dict[str, Any] | None = None):
+def options_for(image: Path, default_label: str | None, image_options: dict[str, Any] | None = None):
     from hoirecon import photo as hio
     from hoirecon.pipeline import ReconstructOptions
 
@@ -362,7 +362,7 @@ def process_item(item: BatchItem, out_root: str | os.PathLike[str]) -> dict[str,
     try:
         if settings.overwrite:
             (out / DONE_MARKER).unlink(missing_ok=True)
-        options = _options_for(item.image, settings.object_label, settings.image_options)
+        options = options_for(item.image, settings.object_label, settings.image_options)
         recon = st.pipeline.run(item.image, options)
         from hoirecon.export import write_outputs
 

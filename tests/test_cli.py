@@ -147,3 +147,21 @@ def test_debug_env_gives_the_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("HOIRECON_DEBUG", "1")
     res = runner.invoke(app, ["reconstruct", str(tmp_path / "missing.jpg"), "--object", "chair", "--object-box", "1,1,9,9"])
     assert isinstance(res.exception, InputError)
+
+
+def test_config_json_reads_back_and_repeats_the_run(camera_result, tmp_path):
+    """config.json is the run's config tree: --config FILE gives the same config and the same result."""
+    from hoirecon.config import RunOptions, build_config, load_config
+
+    cfg_file = camera_result / "config.json"
+    assert load_config(cfg_file) == build_config(RunOptions())
+    work = tmp_path / "again"
+    work.mkdir()
+    for name in ("camera.png", "camera.png.json"):
+        shutil.copy(EXAMPLES / name, work / name)
+    res = runner.invoke(app, ["reconstruct", str(work / "camera.png"), "--out", str(work / "out"), "--quiet",
+                              "--config", str(cfg_file)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    a = json.loads((camera_result / "params.json").read_text())
+    b = json.loads((work / "out" / "params.json").read_text())
+    assert a["object"] == b["object"] and a["body"] == b["body"] and a["contacts"] == b["contacts"]

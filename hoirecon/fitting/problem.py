@@ -231,7 +231,7 @@ def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det
         keep_fraction_back=keep_back,
         full=FitPoints(pairs=pairs, pair_surface=pair_surface, surface=surface, mask_pts=mask_pts),
         coarse=FitPoints(pairs=coarse_pairs, pair_surface=coarse_pair_surface, surface=coarse_surface,
-                         mask_pts=coarse_mask_pts),  # fmt: skip
+                         mask_pts=coarse_mask_pts),
         mask_scale=mask_scale,
         size=(w, h),
         K=Ks,
