@@ -6,5 +6,6 @@ imports nothing heavy by itself):
 * :mod:`.mesh`: vertex normals, face areas, area-weighted surface samples;
 * :mod:`.rotations`: 6D rotations, axis rotations, the 24 cube rotations;
 * :mod:`.raycast`: open3d ray-casting scenes (Embree, CPU, no window), depth maps;
-* :mod:`.sdf`: signed distances, exact and on a cached grid.
+* :mod:`.sdf`: signed distances, exact and on a cached grid;
+* :mod:`.torchops`: nearest distances (matched without autograd), trimmed means, image sampling (torch).
 """
