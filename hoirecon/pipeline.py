@@ -165,8 +165,8 @@ class Pipeline:
             image = photo.working_copy(checked.image, self.config.working_max_side)
             s = image.scale
             label = checked.label
-            if label and checked.category is None:
-                objects.resolve_label(label)  # an unknown label fails before any model runs
+            # resolved once per image: an unknown label fails here, before any model runs
+            resolved = objects.resolve_label_verbose(label) if label else None
             box = photo.scale_box(checked.box, s) if checked.box is not None else None
             mask = photo.resize_mask(checked.mask, image.width, image.height) if checked.mask is not None else None
             if box is not None and checked.box_from == "mask" and mask is not None and mask.any():
@@ -176,7 +176,7 @@ class Pipeline:
         with stage("perception"):
             detections, label = self.detection.run(image, label=label, box=box, mask=mask, person_box=person_box)
             person, obj_det = detections.person, detections.object
-            category, how, score = objects.resolve_label_verbose(label)
+            category, how, score = resolved if resolved is not None and label == checked.label else objects.resolve_label_verbose(label)
         with stage("body"):
             body = fit_body(self.body_model, person, image.camera, self.config.body_fit)
         with stage("object_mesh"):

@@ -16,6 +16,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from hoirecon.geometry.projection import project
+
 
 @dataclass(frozen=True)
 class Box:
@@ -68,10 +70,7 @@ class CameraIntrinsics:
 
     def project(self, points: np.ndarray) -> np.ndarray:
         """(N, 3) camera-frame metres -> (N, 2) pixels."""
-        z = np.clip(points[:, 2:3], 1e-6, None)
-        return np.concatenate(
-            [self.fx * points[:, 0:1] / z + self.cx, self.fy * points[:, 1:2] / z + self.cy], axis=1
-        )
+        return project(points, self.fx, self.fy, self.cx, self.cy)
 
 
 @dataclass(frozen=True)
