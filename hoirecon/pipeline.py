@@ -180,7 +180,7 @@ class Pipeline:
         with stage("body"):
             body = fit_body(self.body_model, person, image.camera, self.config.body_fit)
         with stage("object_mesh"):
-            mesh = objects.load_user_mesh(checked.mesh, category) if checked.mesh else objects.build_mesh(category)
+            mesh = objects.object_mesh(category, checked.mesh)
             _, scale_sigma = objects.size_prior(category)
         with stage("contacts"):
             contacts, localization = infer_contacts(self.contact_source, image, detections, body, mesh, label)

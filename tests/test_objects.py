@@ -380,3 +380,20 @@ def test_load_user_mesh_unknown_category(tmp_path):
     trimesh.creation.box().export(path)
     with pytest.raises(InputError, match="unknown object label"):
         load_user_mesh(path, "giraffe")
+
+
+def test_object_sources_table(tmp_path):
+    """The object stage's one entry point picks the library, or the user's file when one is given."""
+    from hoirecon.errors import InputError
+    from hoirecon.objects import OBJECT_SOURCES, build_mesh, object_mesh
+
+    assert set(OBJECT_SOURCES) == {"library", "file"}
+    assert object_mesh("chair") is build_mesh("chair")
+    p = tmp_path / "box.obj"
+    p.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n")
+    user = object_mesh("chair", p)
+    assert user.category == "chair" and len(user.vertices) == 4
+    with pytest.raises(InputError, match="needs a mesh file"):
+        object_mesh("chair", source="file")
+    with pytest.raises(InputError, match="unknown object source"):
+        object_mesh("chair", source="shapenet")

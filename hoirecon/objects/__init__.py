@@ -8,7 +8,8 @@ Import order (no circles): ``catalog`` <- ``embedding`` <- ``labels`` <- ``libra
 
 from hoirecon.objects.catalog import ObjectProperties, categories
 from hoirecon.objects.labels import match_label, resolve_label, resolve_label_verbose
-from hoirecon.objects.library import build_mesh, load_user_mesh, properties, read_mesh_file, size_prior
+from hoirecon.objects.library import (OBJECT_SOURCES, build_mesh, load_user_mesh, object_mesh, properties,
+                                      read_mesh_file, size_prior)
 
 __all__ = ["categories", "resolve_label", "resolve_label_verbose", "build_mesh", "load_user_mesh", "match_label",
-           "read_mesh_file", "size_prior", "properties", "ObjectProperties"]
+           "read_mesh_file", "size_prior", "properties", "ObjectProperties", "object_mesh", "OBJECT_SOURCES"]

@@ -224,3 +224,27 @@ def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None 
     _, nearest = cKDTree(mapped).query(v, k=1)
     part_of_vertex = lib.part_of_vertex[nearest]
     return _make(key, v, faces, part_of_vertex, lib.part_names, f"user:{p.name}")
+
+
+def _library_source(category: str, path: str | Path | None) -> ObjectMesh:  # noqa: ARG001 - the library needs no file
+    return build_mesh(category)
+
+
+def _file_source(category: str, path: str | Path | None) -> ObjectMesh:
+    if path is None:
+        raise InputError(f"the 'file' object source needs a mesh file for '{category}' (--mesh FILE)")
+    return load_user_mesh(path, category)
+
+
+#: where an object mesh comes from, by name: ``(category, path or None) -> ObjectMesh``. A new source
+#: (a retrieval model, a mesh database) is one function and one entry here.
+OBJECT_SOURCES = {"library": _library_source, "file": _file_source}
+
+
+def object_mesh(category: str, mesh_path: str | Path | None = None, source: str | None = None) -> ObjectMesh:
+    """The object stage's entry point: the mesh of ``category`` from ``source`` (default ``file``
+    when ``mesh_path`` is given, else ``library``; see :data:`OBJECT_SOURCES`)."""
+    name = source or ("file" if mesh_path is not None else "library")
+    if name not in OBJECT_SOURCES:
+        raise InputError(f"unknown object source '{name}'; use one of {', '.join(OBJECT_SOURCES)}")
+    return OBJECT_SOURCES[name](category, mesh_path)
