@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from hoirecon.cache import offline as offline_env
 from hoirecon.contact.config import ContactStageConfig
 from hoirecon.errors import InputError, shown
 from hoirecon.fitting.config import FitConfig
@@ -113,9 +114,6 @@ class RunOptions:
     offline: bool = False
     max_side: int | None = WORKING_MAX_SIDE
 
-    def replace(self, **changes: Any) -> "RunOptions":
-        return dataclasses.replace(self, **changes)
-
 
 def run_options_of(config: PipelineConfig) -> RunOptions:
     """The ``RunOptions`` that :func:`build_config` would need to give ``config`` back (the inverse
@@ -139,7 +137,7 @@ def build_config(run: RunOptions, base: PipelineConfig | None = None) -> Pipelin
     det = dataclasses.replace(
         base.detection, detector=run.detector, segmenter=run.segmenter, yolo_weights=run.yolo_weights,
         sam_weights=run.sam_weights, person_index=run.person_index, object_index=run.object_index,
-        offline=bool(run.offline) or _offline_env(),
+        offline=bool(run.offline) or offline_env(),
     )  # fmt: skip
     contact = dataclasses.replace(base.contact, source=run.contacts_from, contacts_dir=run.contacts_dir,
                                   interactvlm_repo=run.interactvlm_repo)  # fmt: skip
@@ -147,10 +145,6 @@ def build_config(run: RunOptions, base: PipelineConfig | None = None) -> Pipelin
         base, device=run.device, body_model=run.body_model, gender=run.gender, smplx_dir=run.smplx_dir,
         detection=det, contact=contact, working_max_side=run.max_side,
     )  # fmt: skip
-
-
-def _offline_env() -> bool:
-    return os.environ.get("HOIRECON_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def config_to_dict(config: PipelineConfig) -> dict[str, Any]:
@@ -195,11 +189,6 @@ def _same_kind(current: Any, value: Any) -> bool:
     return isinstance(value, type(current))
 
 
-#: keys of config.json that describe the image, not the run (ignored when it is read back)
-IMAGE_KEYS = ("config_version", "image", "object_label", "object_category", "label_match", "object_box",
-              "working_image", "object_mask", "mesh", "camera", "sidecar", "contacts_localization")
-
-
 def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
     """The ``PipelineConfig`` of a ``config.json`` that hoirecon wrote (its image keys are ignored), or
     of a JSON file holding some of its settings (``{"fit": {"steps_refine": 300}}``)."""
@@ -218,5 +207,7 @@ def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
     version = data.get("config_version", CONFIG_VERSION)
     if version != CONFIG_VERSION:
         raise InputError(f"{where}: config_version {shown(version, 20)} is not {CONFIG_VERSION} (written by another hoirecon)")
-    settings = {k: v for k, v in data.items() if k not in IMAGE_KEYS}
-    return config_from_dict(settings, where=where)
+    # a config.json hoirecon wrote (it has config_version) also describes the image: those keys are
+    # not settings; a hand-written file must name settings only (a typo is an error)
+    written = "config_version" in data
+    return config_from_dict({k: v for k, v in data.items() if k != "config_version"}, where=where, strict=not written)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import dataclasses
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional
@@ -72,9 +73,6 @@ _PER_RUN: dict[str, tuple[Any, Any, str | None]] = {
     "quiet": (bool, QUIET, None),
 }
 
-#: CLI spelling of each per-run option
-PER_RUN_FLAGS = {name: opt.param_decls[0] for name, (_, opt, _f) in _PER_RUN.items()}
-
 
 @dataclass(frozen=True)
 class RunArgs:
@@ -117,7 +115,7 @@ def _run_args(ctx: typer.Context, values: dict[str, Any]) -> RunArgs:
         from_file = run_options_of(load_config(config_file))
         keep = {field: getattr(from_file, field) for name, (_, _, field) in _PER_RUN.items()
                 if field is not None and not _given(ctx, name)}  # fmt: skip
-        options = options.replace(**keep)
+        options = dataclasses.replace(options, **keep)
     return RunArgs(options=options, object_label=values["object_label"], mesh=values["mesh"],
                    focal_px=values["focal_px"], config_file=config_file, quiet=bool(values["quiet"]))  # fmt: skip
 
