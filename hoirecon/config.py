@@ -31,6 +31,7 @@ from hoirecon.cache import offline as offline_env
 from hoirecon.contact.config import ContactStageConfig
 from hoirecon.errors import InputError, shown
 from hoirecon.fitting.config import FitConfig
+from hoirecon.ground.config import GroundConfig
 from hoirecon.photo import WORKING_MAX_SIDE
 
 #: version of config.json's layout (raise when a field is renamed or its meaning changes)
@@ -83,6 +84,7 @@ class PipelineConfig:
     smplx_dir: str | None = None  # SMPL-X only; else $HOIRECON_SMPLX_DIR, else <cache>/body_models/smplx
     detection: DetectorConfig = field(default_factory=DetectorConfig)
     body_fit: BodyFitConfig = field(default_factory=BodyFitConfig)
+    ground: GroundConfig = field(default_factory=GroundConfig)
     contact: ContactStageConfig = field(default_factory=ContactStageConfig)
     fit: FitConfig = field(default_factory=FitConfig)
     working_max_side: int | None = WORKING_MAX_SIDE  # longer side of the working copy, pixels (None: the photo as is)

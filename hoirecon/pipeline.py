@@ -177,25 +177,28 @@ class Pipeline:
             detections, label = self.detection.run(image, label=label, box=box, mask=mask, person_box=person_box)
             person, obj_det = detections.person, detections.object
             category, how, score = resolved if resolved is not None and label == checked.label else objects.resolve_label_verbose(label)
+        props = objects.properties(category)
         with stage("body"):
             body = fit_body(self.body_model, person, image.camera, self.config.body_fit)
+        with stage("ground"):
+            body, gravity, ground = self._ground(image, person, body, category, props.support)
         with stage("object_mesh"):
             mesh = objects.object_mesh(category, checked.mesh)
             _, scale_sigma = objects.size_prior(category)
         with stage("contacts"):
             contacts, localization = infer_contacts(self.contact_source, image, detections, body, mesh, label)
         with stage("fitting"):
-            upright = objects.properties(category).upright
             fit = fit_object(
                 body, mesh, contacts, obj_det, person, image.camera,
-                scale_sigma=scale_sigma, upright=upright, config=self.config.fit, device=self.config.device,
-                body_model=self.body_model,
+                scale_sigma=scale_sigma, upright=props.upright, config=self.config.fit, device=self.config.device,
+                body_model=self.body_model, ground=ground,
             )  # fmt: skip
         resolved = {
             "config_version": CONFIG_VERSION,
             "image": str(image_path),
             "object_label": label,
             "object_category": category,
+            "object_upright": props.upright,
             "label_match": {"how": how, "score": score},
             "object_box": photo.scale_box(obj_det.box, 1.0 / s).as_list(),
             "working_image": {"width": image.width, "height": image.height, "scale": s,
@@ -218,4 +221,25 @@ class Pipeline:
             config=resolved,
             timings=timings,
             contact_views=(localization.human_view_set(), localization.object_views),
+            gravity=gravity,
         )
+
+    def _ground(self, image, person, body, category: str, support: str):
+        """Gravity (``hoirecon.ground.estimate_gravity``), the body fit's gravity phase, and what the
+        joint fit needs of the floor: (body, gravity, ground prior), the last two None when the ground
+        stage is off."""
+        cfg = self.config.ground
+        if not cfg.enabled:
+            return body, None, None
+        from hoirecon import ground as G
+        from hoirecon.body.fit import targets_from_person
+        from hoirecon.contact.priors import category_prior
+
+        tg = targets_from_person(person)
+        seen = G.keypoints_seen(tg.weight, tg.xy, image.width, image.height)
+        gravity = G.estimate_gravity(image.rgb, image.camera.K, person.mask, body.keypoints3d, seen, cfg)
+        seated = any(p.get("body") == "buttocks" for p in category_prior(category).get("pairs", []))
+        prior = G.body_prior(gravity, body.state, seen, cfg, seated_hint=seated)
+        if prior is not None:
+            body = fit_body(self.body_model, person, image.camera, self.config.body_fit, targets=tg, gravity=prior)
+        return body, gravity, G.ground_prior(gravity, seen, support, cfg)

@@ -265,12 +265,14 @@ class ObjectFit:
 
 @dataclass(frozen=True)
 class FitResult:
-    """Output of joint fitting: the body (possibly translated) and the posed object."""
+    """Output of joint fitting: the body (possibly translated) and the posed object. ``floor``: the
+    fitted floor (``hoirecon.ground.Floor``, camera frame) or None when the fit had no floor."""
 
     body: BodyFit
     object: ObjectFit
     losses: Mapping[str, float]
     body_translation: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
+    floor: Any = None
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,8 @@ class Reconstruction:
     (human, object) ``hoirecon.contact.render.ViewSet`` the contacts were localized in (None where the
     localizer gave per-vertex values), reused for the contact pictures. ``quality``: ``{"status": "ok" |
     "suspect", "reasons": [...], "checks": {...}}`` (``hoirecon.quality.assess``). ``image`` is the
-    working copy the stages ran on (``image.original_size`` and ``image.scale`` relate it to the photo)."""
+    working copy the stages ran on (``image.original_size`` and ``image.scale`` relate it to the photo).
+    ``gravity``: the photo's up (``hoirecon.ground.Gravity``, camera frame) or None (ground stage off)."""
 
     image: ImageInput
     detections: Detections
@@ -289,6 +292,7 @@ class Reconstruction:
     timings: Mapping[str, float]
     contact_views: tuple[Any, Any] = (None, None)
     quality: Mapping[str, Any] = field(default_factory=dict)
+    gravity: Any = None
 
 
 @dataclass(frozen=True)

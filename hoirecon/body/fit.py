@@ -7,6 +7,7 @@ from MediaPipe's world landmarks (camera-aligned); pose and shape regularisers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,27 @@ _SEGMENTS = (
     ("left_hip", "left_shoulder"), ("right_hip", "right_shoulder"),
     ("left_ankle", "left_big_toe"), ("right_ankle", "right_big_toe"),
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GravityPrior:
+    """What the body fit's gravity phase holds the body to (built by ``hoirecon.ground.body_prior``).
+
+    up: (3,) gravity's up, camera frame; torso_deg: the torso's (mid-hip -> mid-shoulder) expected
+    spread from up, degrees, or None (no torso prior: lying, kneeling...); legs: per unseen leg ("left",
+    "right") the (thigh, shin) unit directions of the posture's template in the body's gravity frame
+    (y along gravity's down, z the body's back made horizontal, x = y cross z its left), so that the
+    legs hang along gravity whatever the pelvis's tilt; the phase's ``steps``, ``lr`` and weights ``w_torso`` / ``w_legs``; init:
+    the body fit's result to continue from."""
+
+    up: np.ndarray
+    torso_deg: float | None
+    legs: dict[str, tuple[np.ndarray, np.ndarray]]
+    init: BodyState
+    steps: int = 60
+    lr: float = 0.01
+    w_torso: float = 0.05
+    w_legs: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -152,8 +174,15 @@ def fit_body(
     camera: CameraIntrinsics,
     config: BodyFitConfig = BodyFitConfig(),
     targets: KeypointTargets | None = None,
+    gravity: GravityPrior | None = None,
 ) -> BodyFit:
-    """Fit ``model`` to the person's landmarks. Returns the body in the camera frame."""
+    """Fit ``model`` to the person's landmarks. Returns the body in the camera frame.
+
+    With ``gravity`` this is the gravity phase instead: it continues from ``gravity.init`` for
+    ``gravity.steps`` steps of every loss of the fit plus ``torso_up`` (the torso's tilt from gravity's
+    up, ``w_torso * (1 - cos) / (1 - cos(torso_deg))``) and ``unseen_legs`` (each leg the photo does not
+    show turns toward its posture template, ``w_legs * (1 - cos)`` per thigh and shin, in the body's
+    gravity frame): standing legs under a standing torso instead of drifting."""
     import roma
 
     dev = model.device
@@ -195,6 +224,39 @@ def fit_body(
     pose.requires_grad_(True)
     shape.requires_grad_(True)
     sigma = config.robust_sigma
+    if gravity is not None:
+        st = gravity.init
+        with torch.no_grad():
+            orient.copy_(torch.as_tensor(st.orient, device=dev)[None])
+            transl.copy_(torch.as_tensor(st.transl, device=dev)[None])
+            pose.copy_(torch.as_tensor(st.pose, device=dev)[None])
+            shape.copy_(torch.as_tensor(st.shape, device=dev)[None])
+        g_up = torch.as_tensor(np.asarray(gravity.up), dtype=torch.float32, device=dev)
+        leg_terms = [(idx[f"{side}_hip"], idx[f"{side}_knee"], idx[f"{side}_ankle"],
+                      torch.as_tensor(th, dtype=torch.float32, device=dev), torch.as_tensor(sh, dtype=torch.float32, device=dev))
+                     for side, (th, sh) in sorted(gravity.legs.items())]  # fmt: skip
+        torso_norm = None if gravity.torso_deg is None else 1.0 - math.cos(math.radians(gravity.torso_deg))
+
+    def gravity_terms(kp: torch.Tensor, R: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = {}
+        if torso_norm is not None:
+            sh = 0.5 * (kp[idx["left_shoulder"]] + kp[idx["right_shoulder"]])
+            hp = 0.5 * (kp[idx["left_hip"]] + kp[idx["right_hip"]])
+            d = sh - hp
+            out["torso_up"] = gravity.w_torso * (1 - (d @ g_up) / d.norm().clamp(min=1e-6)) / torso_norm
+        if leg_terms:
+            # the templates' frame: gravity's down, the body's back made horizontal, and its left
+            down = -g_up
+            back = R[:, 2].detach() - (R[:, 2].detach() @ down) * down
+            back = back / back.norm().clamp(min=1e-6)
+            G = torch.stack([torch.linalg.cross(down, back), down, back], 1)
+            total = kp.new_zeros(())
+            for h, k, a, th, shn in leg_terms:
+                for p, q, tmpl in ((h, k, th), (k, a, shn)):
+                    d = kp[q] - kp[p]
+                    total = total + (1 - (d @ (G @ tmpl)) / d.norm().clamp(min=1e-6))
+            out["unseen_legs"] = gravity.w_legs * total
+        return out
 
     def losses(use_all: bool) -> dict[str, torch.Tensor]:
         out = model.forward(pose, shape)
@@ -213,15 +275,18 @@ def fit_body(
                 terms["angle_limits"] = config.w_angle * model.pose_penalty(pose).sum()
             terms["shape"] = config.w_shape * model.shape_penalty(shape).sum()
             terms["limb_penetration"] = config.w_limb * limb_penetration(kp[0]).sum()
+            if gravity is not None:
+                terms.update(gravity_terms(kp[0], R[0]))
         return terms
 
-    opt = torch.optim.Adam([orient, transl], lr=config.lr)
-    for _ in range(config.steps_global):
-        opt.zero_grad()
-        sum(losses(False).values()).backward()
-        opt.step()
-    opt = torch.optim.Adam([orient, transl, pose, shape], lr=config.lr)
-    for _ in range(config.steps_full):
+    if gravity is None:
+        opt = torch.optim.Adam([orient, transl], lr=config.lr)
+        for _ in range(config.steps_global):
+            opt.zero_grad()
+            sum(losses(False).values()).backward()
+            opt.step()
+    opt = torch.optim.Adam([orient, transl, pose, shape], lr=config.lr if gravity is None else gravity.lr)
+    for _ in range(config.steps_full if gravity is None else gravity.steps):
         opt.zero_grad()
         sum(losses(True).values()).backward()
         opt.step()

@@ -30,7 +30,7 @@ __all__ = ["build_params", "jsonable", "rotation_to_axis_angle", "PARAMS_VERSION
 
 PARAMS_VERSION = 1
 #: Version of ``params.schema.json`` that :func:`build_params` output conforms to.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 FRAMES = {
     "internal": "camera: x right, y down, z forward, metres",
@@ -175,7 +175,34 @@ def build_params(recon: Reconstruction) -> dict:
             },
             "provenance": dict(det.provenance),
         },
+        "gravity": _gravity(recon),
+        "floor": recon.fit.floor.as_dict() if recon.fit.floor is not None else None,
         "losses": dict(recon.fit.losses),
         "timings_s": dict(recon.timings),
     }
     return jsonable(params)
+
+
+def _tilt_deg(v: np.ndarray, up: np.ndarray) -> float:
+    n = float(np.linalg.norm(v))
+    return float(np.degrees(np.arccos(np.clip(float(v @ up) / max(n, 1e-12), -1.0, 1.0))))
+
+
+def _gravity(recon: Reconstruction) -> dict | None:
+    """params.json's ``gravity``: the estimate plus how the final meshes sit against it (the torso's
+    tilt from up; an upright object's canonical up against gravity's)."""
+    g = recon.gravity
+    if g is None:
+        return None
+    up = np.asarray(g.up, np.float64)
+    out = g.as_dict()
+    body = recon.fit.body
+    names = list(body.keypoint_names)
+    kp = np.asarray(body.keypoints3d, np.float64)
+    mid = lambda a, b: 0.5 * (kp[names.index(a)] + kp[names.index(b)])  # noqa: E731
+    checks = {"torso_tilt_deg": round(_tilt_deg(mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip"), up), 2)}
+    if recon.config.get("object_upright"):
+        R = np.asarray(recon.fit.object.rotation, np.float64)
+        checks["object_tilt_deg"] = round(_tilt_deg(-R[:, 1], up), 2)  # canonical -y is the object's up
+    out["checks"] = checks
+    return out

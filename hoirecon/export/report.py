@@ -3,11 +3,23 @@
 Turntable
 ---------
 :func:`render_turntable` ray casts the meshes of ``scene.glb`` (open3d ``RaycastingScene``: CPU, no
-window or GL context) from ``views`` azimuths around the vertical axis (glTF +Y) through the centre of
-the scene's bounding box, from ``elevation_deg`` above, with a pinhole of ``fov_deg``; each pixel's colour
-is the hit triangle's interpolated vertex colour times a Lambert term ``0.35 + 0.65 * |n . view|``
-over a light grey background. :func:`write_turntable` writes ``turntable.gif`` (looping animation) and
-``turntable.png`` (the frames side by side) into a result folder.
+window or GL context) from ``views`` azimuths around a vertical axis through the centre of the scene's
+bounding box, from ``elevation_deg`` above, with a pinhole of ``fov_deg``; each pixel's colour is the hit
+triangle's interpolated vertex colour times a Lambert term ``0.35 + 0.65 * |n . view|`` over a light grey
+background. Without a floor the axis is glTF +Y (the photo's up). With a floor (``floor=(point, normal)``,
+glTF frame; :func:`write_turntable` reads it from ``params.json``, camera frame, and converts it with
+:func:`hoirecon.geometry.frames.camera_to_gltf`) the axis is the floor normal, i.e. gravity: the views
+turn about it, the elevation is measured from the floor plane and image up is the normal, so the floor
+stays level and a tilted body or a leaning chair shows as tilted. The floor is drawn analytically (each
+pixel's ray meets the plane; nothing is added to the meshes): a light disc of radius ``1.5 x`` the scene's
+horizontal extent (twice the largest distance of a vertex from the axis; at least 1.5 m) around the axis's
+foot on the plane, with darker grid lines every 0.5 m
+(about 1-2 px wide, from the screen-space footprint of the plane coordinates), its outer 15 % fading
+into the background. Where the plane is in front of a mesh it is blended at 70 % opacity, so parts
+below the floor (penetrations) stay visible but look veiled. Without a floor (no ``floor`` in
+``params.json``, ``null``, or no readable ``params.json``) the frames are exactly as before floors existed.
+:func:`write_turntable` writes ``turntable.gif`` (looping animation) and ``turntable.png`` (the frames
+side by side) into a result folder.
 
 Index
 -----
@@ -24,21 +36,31 @@ import html
 import json
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 
 from hoirecon import fsutil
+from hoirecon.geometry.frames import camera_to_gltf
 from hoirecon.geometry.raycast import raycasting_scene
 
-__all__ = ["load_scene_meshes", "render_turntable", "write_turntable", "write_index", "result_folders",
-           "TURNTABLE_GIF", "TURNTABLE_PNG"]  # fmt: skip
+__all__ = ["TURNTABLE_GIF", "TURNTABLE_PNG", "load_scene_meshes", "read_floor", "render_turntable", "result_folders",
+           "write_index", "write_turntable"]  # fmt: skip
 
 TURNTABLE_GIF = "turntable.gif"
 TURNTABLE_PNG = "turntable.png"
 _BACKGROUND = np.array([0.93, 0.93, 0.93], np.float32)
+_FLOOR = np.array([0.80, 0.79, 0.75], np.float32)  # light warm grey, darker than the background
+_GRID = np.array([0.50, 0.49, 0.46], np.float32)
+_GRID_STEP_M = 0.5
+_FLOOR_OVER_MESH = 0.7  # floor opacity where a mesh lies behind (below) the plane
+_FLOOR_MIN_RADIUS_M = 1.5
+_FLOOR_RADIUS_SCALE = 1.5  # disc radius = this x the scene's horizontal extent (footprint diameter)
+_FLOOR_FADE = 0.15  # outer fraction of the disc fading into the background
+_Y_UP = np.array([0.0, 1.0, 0.0])
 
 # (name, vertices (V, 3) glTF frame, faces (F, 3), colours (V, 3) float 0..1)
 SceneMesh = tuple[str, np.ndarray, np.ndarray, np.ndarray]
@@ -75,11 +97,12 @@ def load_scene_meshes(glb_path: str | os.PathLike[str]) -> list[SceneMesh]:
     return sorted(out, key=lambda m: m[0])
 
 
-def _pinhole_rays(eye: np.ndarray, target: np.ndarray, fov_deg: float, size: int) -> np.ndarray:
+def _pinhole_rays(eye: np.ndarray, target: np.ndarray, fov_deg: float, size: int,
+                  world_up: np.ndarray = _Y_UP) -> np.ndarray:  # fmt: skip
     """(size * size, 6) float32 rays (origin, unit direction), row-major from the top-left pixel; image
-    right is ``forward x up`` and image up is the world's +Y as seen from ``eye``."""
+    right is ``forward x up`` and image up is ``world_up`` (default +Y) as seen from ``eye``."""
     fwd = (target - eye) / np.linalg.norm(target - eye)
-    right = np.cross(fwd, [0.0, 1.0, 0.0])
+    right = np.cross(fwd, world_up)
     right = right / (np.linalg.norm(right) + 1e-12)
     up = np.cross(right, fwd)
     t = math.tan(math.radians(fov_deg) / 2.0)
@@ -91,10 +114,85 @@ def _pinhole_rays(eye: np.ndarray, target: np.ndarray, fov_deg: float, size: int
     return np.ascontiguousarray(np.concatenate([o, d], axis=1), dtype=np.float32)
 
 
+def _floor_frame(floor: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(point, unit normal) float64 of a usable floor, else None (missing, wrong shape, non-finite, zero)."""
+    if floor is None:
+        return None
+    try:
+        point = np.asarray(floor[0], np.float64).reshape(3)
+        normal = np.asarray(floor[1], np.float64).reshape(3)
+    except (TypeError, ValueError, IndexError):
+        return None
+    ln = float(np.linalg.norm(normal))
+    if not (np.all(np.isfinite(point)) and math.isfinite(ln) and ln > 1e-9):
+        return None
+    return point, normal / ln
+
+
+def _horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(e0, e1): unit vectors spanning the plane normal to ``up``; e0 is glTF +Z (toward the photo's camera)
+    projected onto it, e1 = up x e0 (glTF +X when up is +Y)."""
+    for ref in (np.array([0.0, 0.0, 1.0]), np.array([0.0, -1.0, 0.0])):  # +Z, else (up along Z) -Y
+        e0 = ref - float(ref @ up) * up
+        ln = float(np.linalg.norm(e0))
+        if ln > 1e-6:
+            e0 = e0 / ln
+            return e0, np.cross(up, e0)
+    raise ValueError("degenerate up vector")  # unreachable for a unit up
+
+
+def _draw_floor(img: np.ndarray, rays: np.ndarray, t_mesh: np.ndarray, size: int, point: np.ndarray,
+                up: np.ndarray, foot: np.ndarray, e0: np.ndarray, e1: np.ndarray, disc_r: float) -> None:  # fmt: skip
+    """Blend the floor plane (through ``point``, normal ``up``) into ``img`` ((size * size, 3) float32) in
+    place: a disc of radius ``disc_r`` around ``foot`` with grid lines every ``_GRID_STEP_M`` along e0/e1,
+    opaque over the background, ``_FLOOR_OVER_MESH`` over meshes behind it, hidden behind meshes in front.
+    ``t_mesh``: each ray's mesh hit distance (inf for a miss)."""
+    o = rays[:, :3].astype(np.float64)
+    d = rays[:, 3:].astype(np.float64)
+    denom = d @ up
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = ((point - o) @ up) / denom
+    t = np.where(np.abs(denom) > 1e-9, t, np.inf)
+    on = np.isfinite(t) & (t > 0.0)
+    if not on.any():
+        return
+    q = o + np.where(on, t, 0.0)[:, None] * d - foot  # plane hit relative to the foot point
+    a, b = q @ e1, q @ e0
+    r = np.hypot(a, b)
+    on &= r < disc_r
+    if not on.any():
+        return
+    # grid lines: distance (in px) to the nearest line, from the screen-space footprint of (a, b)
+    alpha_line = np.zeros(len(t))
+    for c in (a, b):
+        g = np.where(on, c, np.nan).reshape(size, size)
+        gy, gx = np.gradient(g)
+        fw = (np.abs(gx) + np.abs(gy)).reshape(-1)  # metres per pixel along this coordinate
+        dist = np.abs(c / _GRID_STEP_M - np.round(c / _GRID_STEP_M)) * _GRID_STEP_M
+        with np.errstate(divide="ignore", invalid="ignore"):
+            px = dist / fw
+            # lines about 1-2 px wide; fade the grid where lines are under ~4 px apart (far, grazing)
+            lin = np.clip(1.25 - px, 0.0, 1.0) * np.clip(2.0 - 4.0 * fw / _GRID_STEP_M, 0.0, 1.0)
+        alpha_line = np.maximum(alpha_line, np.nan_to_num(lin, nan=0.0))
+    colour = _FLOOR[None] + alpha_line[:, None].astype(np.float32) * (_GRID - _FLOOR)[None]
+    alpha = np.clip((disc_r - r) / (_FLOOR_FADE * disc_r), 0.0, 1.0)
+    alpha = np.where(on & (t < t_mesh), alpha, 0.0)
+    alpha = np.where(np.isfinite(t_mesh), _FLOOR_OVER_MESH * alpha, alpha).astype(np.float32)
+    sel = np.flatnonzero(alpha > 0.0)
+    img[sel] = (1.0 - alpha[sel, None]) * img[sel] + alpha[sel, None] * colour[sel]
+
+
 def render_turntable(meshes: Sequence[SceneMesh], views: int = 8, size: int = 256, elevation_deg: float = 15.0,
-                     fov_deg: float = 35.0) -> list[np.ndarray]:  # fmt: skip
+                     fov_deg: float = 35.0,
+                     floor: tuple[np.ndarray, np.ndarray] | None = None) -> list[np.ndarray]:  # fmt: skip
     """``views`` (size, size, 3) uint8 frames of ``meshes`` (glTF frame, +Y up) from azimuths
-    0, 360/views, ... degrees; azimuth 0 looks from +Z (the photo's camera side)."""
+    0, 360/views, ... degrees; azimuth 0 looks from +Z (the photo's camera side).
+
+    ``floor``: ``(point, normal)`` of the floor plane in the meshes' glTF frame, ``normal`` pointing up
+    (any length). Given, the views turn about the normal (through the bounding-box centre), the elevation
+    is measured from the plane, image up is the normal, and the floor disc with its 0.5 m grid is drawn
+    (see the module docstring). None (or unusable: wrong shape, non-finite, zero normal): turn about +Y,
+    no floor."""
     import open3d as o3d
 
     if not meshes:
@@ -121,11 +219,23 @@ def render_turntable(meshes: Sequence[SceneMesh], views: int = 8, size: int = 25
     radius = max(1e-3, 0.5 * float(np.linalg.norm(hi - lo)))
     dist = 1.08 * radius / math.sin(math.radians(fov_deg) / 2.0)
     el = math.radians(elevation_deg)
+    plane = _floor_frame(floor)
+    if plane is not None:
+        fpoint, up = plane
+        e0, e1 = _horizontal_basis(up)
+        foot = centre - float((centre - fpoint) @ up) * up
+        rel = allv - centre
+        horiz = float(np.sqrt(np.max((rel @ e0) ** 2 + (rel @ e1) ** 2)))  # farthest vertex from the axis
+        disc_r = max(_FLOOR_MIN_RADIUS_M, _FLOOR_RADIUS_SCALE * 2.0 * horiz)
     frames = []
     for k in range(views):
         az = 2.0 * math.pi * k / views
-        eye = centre + dist * np.array([math.sin(az) * math.cos(el), math.sin(el), math.cos(az) * math.cos(el)])
-        rays = _pinhole_rays(eye, centre, fov_deg, size)
+        if plane is None:
+            eye = centre + dist * np.array([math.sin(az) * math.cos(el), math.sin(el), math.cos(az) * math.cos(el)])
+            rays = _pinhole_rays(eye, centre, fov_deg, size)
+        else:
+            eye = centre + dist * (math.cos(el) * (math.sin(az) * e1 + math.cos(az) * e0) + math.sin(el) * up)
+            rays = _pinhole_rays(eye, centre, fov_deg, size, world_up=up)
         res = scene.cast_rays(o3d.core.Tensor(rays))
         geom = res["geometry_ids"].numpy().reshape(-1)
         img = np.broadcast_to(_BACKGROUND, (size * size, 3)).copy()
@@ -139,16 +249,41 @@ def render_turntable(meshes: Sequence[SceneMesh], views: int = 8, size: int = 25
             d = d / np.linalg.norm(d, axis=1, keepdims=True)
             lam = 0.35 + 0.65 * np.abs(np.einsum("ij,ij->i", tri_nrm_all[face], d))
             img[hit] = np.clip(rgb * lam[:, None], 0.0, 1.0)
+        if plane is not None:
+            t_mesh = np.full(size * size, np.inf)
+            t_mesh[hit] = res["t_hit"].numpy().reshape(-1)[hit]
+            _draw_floor(img, rays, t_mesh, size, fpoint, up, foot, e0, e1, disc_r)
         frames.append(np.round(img.reshape(size, size, 3) * 255.0).astype(np.uint8))
     return frames
 
 
+def read_floor(result_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``params.json``'s ``floor`` (camera frame) as ``(point, unit normal)`` in the glTF frame of
+    ``scene.glb``; None when the file is missing or unreadable, ``floor`` is absent or null, or its
+    ``point``/``normal`` are not three finite numbers (normal non-zero)."""
+    params = _read_json(Path(result_dir) / "params.json")
+    fl = params.get("floor") if isinstance(params, dict) else None
+    if not isinstance(fl, dict):
+        return None
+    try:
+        plane = _floor_frame((fl["point"], fl["normal"]))
+    except (KeyError, TypeError):
+        return None
+    if plane is None:
+        return None
+    point, normal = camera_to_gltf(plane[0][None])[0], camera_to_gltf(plane[1][None])[0]
+    return point, normal
+
+
 def write_turntable(result_dir: str | os.PathLike[str], views: int = 8, size: int = 256) -> tuple[Path, Path]:
-    """Render ``result_dir/scene.glb`` and write ``turntable.gif`` and ``turntable.png`` (atomically)."""
+    """Render ``result_dir/scene.glb`` and write ``turntable.gif`` and ``turntable.png`` (atomically).
+    With a ``floor`` in ``result_dir/params.json`` (:func:`read_floor`) the turntable turns about it and
+    draws it; without one (or without a readable ``params.json``) it turns about glTF +Y, no floor."""
     from PIL import Image
 
     folder = Path(result_dir)
-    frames = render_turntable(load_scene_meshes(folder / "scene.glb"), views=views, size=size)
+    floor = read_floor(folder)
+    frames = render_turntable(load_scene_meshes(folder / "scene.glb"), views=views, size=size, floor=floor)
     gif, strip = folder / TURNTABLE_GIF, folder / TURNTABLE_PNG
     pil = [Image.fromarray(f) for f in frames]
     with fsutil.atomic_path(gif) as tmp:
@@ -208,7 +343,10 @@ def _card(folder: Path, link_prefix: str) -> tuple[str, str]:
         status = "ok"
     else:
         status = "incomplete"
-    href = (lambda name: f"{link_prefix}{quote(name)}")  # noqa: E731
+
+    def href(name: str) -> str:
+        return f"{link_prefix}{quote(name)}"
+
     rows: list[tuple[str, str]] = []
     if params:
         losses = params.get("losses") or {}
@@ -300,7 +438,7 @@ def write_index(root: str | os.PathLike[str], turntables: bool = True) -> Path:
             if (f / "scene.glb").is_file() and not (f / TURNTABLE_GIF).is_file():
                 try:
                     write_turntable(f)
-                except Exception:  # noqa: BLE001 - the index still lists the folder
+                except Exception:  # noqa: BLE001, S110 - the index still lists the folder
                     pass
     single = folders == [root]
     cards, counts = [], {"ok": 0, "failed": 0, "incomplete": 0}

@@ -57,11 +57,13 @@ __all__ = ["FitConfig", "fit_object", "initial_rotations", "object_fit_terms"]
 
 
 def object_fit_terms(pb: FitProblem, rot6d: torch.Tensor, t: torch.Tensor, log_s: torch.Tensor, delta: torch.Tensor,
-                     weights: ObjectFitWeights, body_shift_sigma: float, coarse: bool = False) -> dict[str, torch.Tensor]:  # fmt: skip
+                     weights: ObjectFitWeights, body_shift_sigma: float, coarse: bool = False,
+                     floor_h: torch.Tensor | None = None) -> dict[str, torch.Tensor]:  # fmt: skip
     """The object fit's weighted loss terms, each (N,), for N hypotheses: rot6d (N, 6), t (N, 3) metres,
-    log_s (N,), delta (N,) (the body's depth change, a fraction of its centroid's). ``coarse``: on the
-    search phase's point subsets. Keys: contact, sil_cover, sil_inside, depth, penetration, scale,
-    body_shift, and upright for upright objects."""
+    log_s (N,), delta (N,) (the body's depth change, a fraction of its centroid's), floor_h (N,) the
+    floor's height along gravity's up (metres; with ``pb.floor``). ``coarse``: on the search phase's
+    point subsets. Keys: contact, sil_cover, sil_inside, depth, penetration, scale, body_shift, upright
+    for upright objects (about gravity's up), floor and floor_penetration with a floor."""
     pts: FitPoints = pb.points(coarse)
     pl = Placement.of(rot6d, t, log_s, delta, pb.body_centroid)
     X, shift = pb.object_vertices, pl.body_shift
@@ -80,14 +82,44 @@ def object_fit_terms(pb: FitProblem, rot6d: torch.Tensor, t: torch.Tensor, log_s
     out["scale"] = T.gaussian_prior(log_s, pb.scale_sigma, weight=weights.scale)
     out["body_shift"] = T.gaussian_prior(delta, body_shift_sigma, weight=weights.body_shift)
     if pb.upright:
-        out["upright"] = T.upright(pl.rotation, weight=weights.upright)
+        out["upright"] = T.upright(pl.rotation, pb.up, weight=weights.upright)
+    fl = pb.floor
+    if fl is not None and floor_h is not None:
+        up = pb.up
+        floor = torch.zeros_like(floor_h)
+        if fl.body_supports:  # the lowest foot stands on the floor, unless far from it (a jump)
+            lowest = torch.stack([((S[None] + shift[:, None]) @ up).min(1).values for S in fl.soles], 1).min(1).values
+            floor = floor + T.floor_support(lowest[:, None], floor_h, fl.robust_m, redescending=True,
+                                            weight=weights.floor)  # fmt: skip
+        if fl.object_supports:  # all of the object's lowest points (four leg tips) on the floor
+            floor = floor + T.floor_support(pl.object_points(fl.object_support) @ up, floor_h, fl.robust_m,
+                                            redescending=not fl.object_always,
+                                            weight=weights.floor if fl.object_always else weights.floor_maybe)  # fmt: skip
+        out["floor"] = floor
+        below = torch.cat([P @ up, (fl.body_probe[None] + shift[:, None]) @ up], 1)
+        out["floor_penetration"] = T.floor_penetration(below, floor_h, weight=weights.floor_penetration)
     return out
 
 
-def initial_rotations(upright: bool, yaw_starts: int) -> np.ndarray:
+def initial_rotations(upright: bool, yaw_starts: int, up: np.ndarray | None = None) -> np.ndarray:
+    """Starting rotations (canonical object -> camera frame): for upright objects ``yaw_starts`` turns
+    about the vertical (gravity's ``up``, camera frame; None: the camera's -y), else the 24 rotations of
+    the cube."""
     if upright:
-        return np.stack([rot_y(2 * math.pi * k / yaw_starts) for k in range(yaw_starts)])
+        turns = np.stack([rot_y(2 * math.pi * k / yaw_starts) for k in range(yaw_starts)])
+        return turns if up is None else np.einsum("ij,njk->nik", align_down(up), turns)
     return cube_rotations()
+
+
+def align_down(up: np.ndarray) -> np.ndarray:
+    """The smallest rotation taking the camera's down (+y) to gravity's down (-``up``)."""
+    a = np.array([0.0, 1.0, 0.0])
+    b = -np.asarray(up, np.float64) / np.linalg.norm(up)
+    v, c = np.cross(a, b), float(a @ b)
+    if c < -0.999999:
+        return np.diag([1.0, -1.0, -1.0])
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + vx + vx @ vx / (1.0 + c)
 
 
 def fit_object(
@@ -103,15 +135,19 @@ def fit_object(
     config: FitConfig = FitConfig(),
     device: str | torch.device = "cpu",
     body_model=None,
+    ground=None,
 ) -> FitResult:
     """Fit the object (and the person's depth) jointly; see the module docstring. With ``body_model``
     (the model behind ``body.state``) a last phase re-poses the limbs in contact
-    (:mod:`hoirecon.fitting.limbs`)."""
+    (:mod:`hoirecon.fitting.limbs`). With ``ground`` (a :class:`hoirecon.ground.GroundPrior`) the
+    upright prior holds about gravity and the supports share a floor whose height is fitted too
+    (``FitResult.floor``)."""
     torch.manual_seed(config.seed)
-    pb = build_problem(body, mesh, contacts, obj_det, person_det, camera, scale_sigma, upright, config, device)
+    pb = build_problem(body, mesh, contacts, obj_det, person_det, camera, scale_sigma, upright, config, device, ground)
     dev = pb.device
     X = pb.object_vertices
-    Rs = torch.as_tensor(initial_rotations(upright, config.yaw_starts), dtype=torch.float32, device=dev)
+    up_np = None if ground is None else np.asarray(ground.up, np.float64)
+    Rs = torch.as_tensor(initial_rotations(upright, config.yaw_starts, up_np), dtype=torch.float32, device=dev)
     # Starts: each rotation placed so that the object's contact points sit on the body's contact points
     # and, per ``mask_start_depths``, with its centre on the mask's centroid ray in front of and behind
     # the contacts: a large object centred on the hands (a table) would otherwise have to pass through
@@ -131,32 +167,44 @@ def fit_object(
     t = t0.clone().requires_grad_(True)
     log_s = torch.zeros(N, device=dev, requires_grad=True)
     delta = torch.zeros(N, device=dev, requires_grad=True)
+    fh = None  # the floor's height along gravity's up, per hypothesis
+    if pb.floor is not None:
+        with torch.no_grad():
+            if pb.floor.body_supports:
+                h0 = torch.stack([(S @ pb.up).min() for S in pb.floor.soles]).min().expand(N)
+            else:
+                h0 = ((pb.floor.object_support @ Rs.transpose(1, 2) + t0[:, None]) @ pb.up).min(1).values
+        fh = h0.clone().requires_grad_(True)
     weights = config.weights.object
 
-    def losses_of(rot6d, t, log_s, delta, coarse=False):
-        return object_fit_terms(pb, rot6d, t, log_s, delta, weights, config.body_shift_sigma, coarse)
+    def losses_of(rot6d, t, log_s, delta, fh, coarse=False):
+        return object_fit_terms(pb, rot6d, t, log_s, delta, weights, config.body_shift_sigma, coarse, fh)
 
     def run(params, steps, coarse=False):
-        opt = torch.optim.Adam(params, lr=config.lr)
+        opt = torch.optim.Adam([p for p in params if p is not None], lr=config.lr)
         for _ in range(steps):
             opt.zero_grad()
-            total = sum(losses_of(rot6d, t, log_s, delta, coarse).values())
+            total = sum(losses_of(*params, coarse).values())
             total.sum().backward()
             opt.step()
 
-    run([rot6d, t, log_s, delta], config.steps_search, coarse=True)
+    def pick(params, idx):
+        return tuple(None if p is None else p.detach()[idx].clone() for p in params)
+
+    params = (rot6d, t, log_s, delta, fh)
+    run(params, config.steps_search, coarse=True)
     with torch.no_grad():
-        totals = sum(losses_of(rot6d, t, log_s, delta).values())
+        totals = sum(losses_of(*params).values())
         top = torch.argsort(totals)[: config.refine_top]
-    rot6d, t, log_s, delta = (p.detach()[top].clone().requires_grad_(True) for p in (rot6d, t, log_s, delta))
-    run([rot6d, t, log_s, delta], config.steps_refine)
+    params = tuple(None if p is None else p.requires_grad_(True) for p in pick(params, top))
+    run(params, config.steps_refine)
     with torch.no_grad():
-        k = int(torch.argmin(sum(losses_of(rot6d, t, log_s, delta).values())))
+        k = int(torch.argmin(sum(losses_of(*params).values())))
         best = int(top[k])
-    rot6d, t, log_s, delta = (p.detach()[k : k + 1] for p in (rot6d, t, log_s, delta))
+    rot6d, t, log_s, delta, fh = pick(params, slice(k, k + 1))
 
     with torch.no_grad():
-        terms = losses_of(rot6d, t, log_s, delta)
+        terms = losses_of(rot6d, t, log_s, delta, fh)
         R = rot6d_to_matrix(rot6d)[0]
         s = float(log_s.exp()[0])
         shift = (delta[0] * pb.body_centroid).cpu().numpy().astype(np.float32)
@@ -180,6 +228,9 @@ def fit_object(
         shift = (shift + extra).astype(np.float32)
         losses.update(limb_losses)
     losses.update(diagnostics(body_moved, contacts, verts, np.zeros(3, np.float32), mesh, pb))
+    floor = None
+    if pb.floor is not None:
+        floor = _floor_of(ground, float(fh[0]), body, body_moved, mesh, verts, camera)
     fit = ObjectFit(
         mesh=mesh,
         rotation=R.cpu().numpy().astype(np.float32),
@@ -187,4 +238,19 @@ def fit_object(
         scale=s,
         vertices=verts,
     )
-    return FitResult(body=body_moved, object=fit, losses=losses, body_translation=shift)
+    return FitResult(body=body_moved, object=fit, losses=losses, body_translation=shift, floor=floor)
+
+
+def _floor_of(ground, height: float, body: BodyFit, body_moved: BodyFit, mesh: ObjectMesh, verts: np.ndarray,
+              camera: CameraIntrinsics):  # fmt: skip
+    """The fitted floor's record (:func:`hoirecon.ground.floor.floor_record`)."""
+    from hoirecon.ground.floor import floor_record, sole_vertices, support_vertices
+
+    soles = sole_vertices(body.vertices, body.part_of_vertex, body.part_names, ground.up, ground.config.sole_band_m)
+    support = support_vertices(mesh.vertices) if ground.object_support != "none" else None
+    in_view = False
+    if support is not None and len(support):
+        uv = camera.project(verts[support].astype(np.float64))
+        in_view = bool(((uv >= 0) & (uv <= [camera.width, camera.height])).all())
+    return floor_record(ground, height, body_moved.vertices, soles if ground.body_support != "none" else [],
+                        verts, support, in_view)  # fmt: skip

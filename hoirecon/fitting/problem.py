@@ -103,6 +103,30 @@ class FitPoints:
 
 
 @dataclass(frozen=True)
+class FloorPoints:
+    """What the floor terms read (:mod:`hoirecon.ground.floor`): ``soles`` per foot (P_i, 3) body
+    vertices, camera frame (empty: the body is no support); ``body_probe`` (Q, 3) body vertices that
+    must stay above the floor; ``object_support`` (S, 3) the canonical object's lowest vertices (empty:
+    the object is no support); ``object_always`` True when the object always rests on the floor
+    (support "floor"), False when it may be carried ("either"); ``robust_m`` the supports' robust
+    scale, metres (:func:`hoirecon.fitting.terms.floor_support`)."""
+
+    soles: list[torch.Tensor]
+    body_probe: torch.Tensor
+    object_support: torch.Tensor
+    object_always: bool
+    robust_m: float
+
+    @property
+    def body_supports(self) -> bool:
+        return len(self.soles) > 0
+
+    @property
+    def object_supports(self) -> bool:
+        return len(self.object_support) > 0
+
+
+@dataclass(frozen=True)
 class FitProblem:
     """Precomputed, device-resident data of one image (build it with :func:`build_problem`).
 
@@ -118,7 +142,9 @@ class FitProblem:
     to the union of both masks in ``norm`` units; ``person_only`` (h, w) 1 where the person hides the
     object (two small pixels away from the object mask), else 0; ``body_depth`` (h, w) the body's depth
     (metres, 0 where missed) and ``body_hit`` (h, w) 1 where the body is seen.
-    Priors: ``scale_sigma`` (log-scale), ``upright`` (the object's up stays up)."""
+    Priors: ``scale_sigma`` (log-scale), ``upright`` (the object's up stays up), ``up`` (3,) gravity's
+    up in the camera frame (the camera's -y when the photo gave none), ``floor`` the floor terms'
+    points (:class:`FloorPoints`; None: no floor)."""
 
     device: torch.device
     camera: CameraIntrinsics
@@ -143,6 +169,8 @@ class FitProblem:
     person_only: torch.Tensor
     body_depth: torch.Tensor
     body_hit: torch.Tensor
+    up: torch.Tensor | None = None
+    floor: FloorPoints | None = None
 
     @property
     def pairs(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -161,9 +189,10 @@ class FitProblem:
 
 def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det: ObjectDetection,
                   person_det: PersonDetection, camera: CameraIntrinsics, scale_sigma: float, upright: bool,
-                  cfg: FitConfig, device: str | torch.device) -> FitProblem:  # fmt: skip
+                  cfg: FitConfig, device: str | torch.device, ground=None) -> FitProblem:  # fmt: skip
     """The :class:`FitProblem` of one image: subsampled point sets (``cfg``'s budgets, seeded with
-    ``cfg.seed``), reduced masks, the body's depth map and signed-distance grid."""
+    ``cfg.seed``), reduced masks, the body's depth map and signed-distance grid; with ``ground`` (a
+    :class:`hoirecon.ground.GroundPrior`) gravity's up and the floor's points."""
     rng = np.random.default_rng(cfg.seed)
     dev = torch.device(device)
     f = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32, device=dev)  # noqa: E731
@@ -217,6 +246,8 @@ def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det
     person_only = f((pm & ~om & away).astype(np.float32))
     Ks = camera.K * np.array([[mask_scale], [mask_scale], [1.0]])
     bd = depth_map(body.vertices, body.faces, Ks, w, h)
+    up = f(ground.up if ground is not None else [0.0, -1.0, 0.0])
+    floor = floor_points(ground, body, mesh, cfg, np.random.default_rng(cfg.seed + 2), f)
     return FitProblem(
         device=dev,
         camera=camera,
@@ -242,7 +273,28 @@ def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det
         person_only=person_only,
         body_depth=f(np.where(np.isfinite(bd), bd, 0.0)),
         body_hit=f(np.isfinite(bd).astype(np.float32)),
+        up=up,
+        floor=floor,
     )
+
+
+def floor_points(ground, body: BodyFit, mesh: ObjectMesh, cfg: FitConfig, rng: np.random.Generator, f) -> FloorPoints | None:
+    """The floor terms' points for ``ground`` (a :class:`hoirecon.ground.GroundPrior`), or None when it
+    is None or nothing supports the floor."""
+    from hoirecon.ground.floor import sole_vertices, support_vertices
+
+    if ground is None or not ground.has_support:
+        return None
+    soles = []
+    if ground.body_support != "none":
+        for idx in sole_vertices(body.vertices, body.part_of_vertex, body.part_names, ground.up, ground.config.sole_band_m):
+            soles.append(f(body.vertices[subsample(idx, cfg.max_contact_points, rng)]))
+    support = support_vertices(mesh.vertices) if ground.object_support != "none" else np.zeros(0, np.int64)
+    if not soles and not len(support):
+        return None
+    probe = body.vertices[subsample(np.arange(len(body.vertices)), cfg.max_object_points, rng)]
+    return FloorPoints(soles=soles, body_probe=f(probe), object_support=f(mesh.vertices[support]).reshape(-1, 3),
+                       object_always=ground.object_support == "floor", robust_m=ground.config.floor_robust_m)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -90,8 +90,29 @@ def gaussian_prior(x: torch.Tensor, sigma: float = 1.0, *, weight: float = 1.0, 
     return weight * (z.sum() if total else z)
 
 
-def upright(R: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+def upright(R: torch.Tensor, up: torch.Tensor | None = None, *, weight: float = 1.0) -> torch.Tensor:
     """Upright, (N,): ``weight * (1 - cos)`` of the angle between the object's canonical up (-y is up;
-    +y down) turned by R (N, 3, 3) and the camera's down."""
-    up = R[:, :, 1]  # canonical +y (down) in the camera frame
-    return weight * (1 - up[:, 1])
+    +y down) turned by R (N, 3, 3) and gravity's ``up`` (3,) camera frame (None: the camera's -y)."""
+    down = R[:, :, 1]  # canonical +y (down) in the camera frame
+    if up is None:
+        return weight * (1 - down[:, 1])
+    return weight * (1 + down @ up)
+
+
+def floor_support(heights: torch.Tensor, floor: torch.Tensor, robust_m: float, *, redescending: bool = False,
+                  weight: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """A support on the floor, (N,): ``weight * mean`` over the support's points of a robust function of
+    their heights ``heights`` (N, P) above the floor height ``floor`` (N,), metres along gravity's up,
+    in units of ``robust_m``: the Cauchy ``log(1 + g^2)`` (a long reach: what always rests on the floor
+    is pulled to it from afar) or, with ``redescending``, the Geman-McClure ``g^2 / (1 + g^2)`` (what
+    may be off the floor, a carried suitcase or a jumping person's feet, is held only when near it, and
+    two such supports far apart do not meet half-way)."""
+    g = (heights - floor[:, None]) / robust_m
+    g2 = g * g
+    return weight * (g2 / (1 + g2) if redescending else torch.log1p(g2)).mean(-1)
+
+
+def floor_penetration(heights: torch.Tensor, floor: torch.Tensor, *, weight: float = 1.0) -> torch.Tensor:
+    """Below the floor, (N,): ``weight * mean`` over the points of how far their heights ``heights``
+    (N, P) lie below the floor height ``floor`` (N,), metres."""
+    return weight * torch.relu(floor[:, None] - heights).mean(-1)

@@ -8,7 +8,12 @@ Each entry (key = category name, ``snake_case``)::
     "scale_sigma": std of the log-scale prior around ``size_m``;
     "symmetry":    "none" | "mirror_x" | "rot_y" | "sphere" (in the canonical object frame);
     "pose_prior":  "upright" (stands on the ground: the fit starts from, and keeps, rotations about
-                   the vertical) | "any" (hand-held: starts over the whole sphere);
+                   the vertical, about gravity's up when the photo gives one) | "any" (hand-held:
+                   starts over the whole sphere);
+    "support":     "floor" (rests on the floor: its lowest points, e.g. a chair's four leg tips, lie on
+                   the floor the person stands on) | "either" (on the floor or carried: held to the
+                   floor only when the fit puts it within reach of it: a suitcase, a skateboard) |
+                   "none" (held, worn or on the body: never pulled to the floor);
     "parts":       the part names of the procedural mesh, in part-index order.
 
 The geometry is a builder registered under the same name in :mod:`hoirecon.objects.models`; who
@@ -30,12 +35,13 @@ from pathlib import Path
 
 from hoirecon.errors import InputError, shown
 
-__all__ = ["SYMMETRIES", "POSE_PRIORS", "ObjectProperties", "categories", "category_keys", "entry",
+__all__ = ["SYMMETRIES", "POSE_PRIORS", "SUPPORTS", "ObjectProperties", "categories", "category_keys", "entry",
            "normalise_label"]
 
 SYMMETRIES = ("none", "mirror_x", "rot_y", "sphere")
 POSE_PRIORS = ("upright", "any")
-_REQUIRED = ("synonyms", "size_m", "scale_sigma", "symmetry", "pose_prior", "parts")
+SUPPORTS = ("floor", "either", "none")
+_REQUIRED = ("synonyms", "size_m", "scale_sigma", "symmetry", "pose_prior", "support", "parts")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class ObjectProperties:
     scale_sigma: float
     symmetry: str
     pose_prior: str
+    support: str
     parts: tuple[str, ...]
 
     @property
@@ -81,6 +88,9 @@ def _raw() -> dict[str, dict]:
         if item["pose_prior"] not in POSE_PRIORS:
             raise ValueError(f"objects.json: category '{key}' has pose_prior '{item['pose_prior']}', "
                              f"not one of {', '.join(POSE_PRIORS)}")
+        if item["support"] not in SUPPORTS:
+            raise ValueError(f"objects.json: category '{key}' has support '{item['support']}', "
+                             f"not one of {', '.join(SUPPORTS)}")
         if not (float(item["size_m"]) > 0 and float(item["scale_sigma"]) > 0) or not item["parts"]:
             raise ValueError(f"objects.json: category '{key}' needs size_m > 0, scale_sigma > 0, parts")
     return table
@@ -96,6 +106,7 @@ def _records() -> dict[str, ObjectProperties]:
             scale_sigma=float(item["scale_sigma"]),
             symmetry=str(item["symmetry"]),
             pose_prior=str(item["pose_prior"]),
+            support=str(item["support"]),
             parts=tuple(item["parts"]),
         )
         for key, item in _raw().items()

@@ -1,0 +1,88 @@
+"""The body's posture, read from the fitted body's 3D keypoints and from which of them the photo shows.
+
+Postures: ``standing`` (straight knees; the legs hang under the hips), ``seated`` (bent hips and knees),
+``lying`` (straight legs and torso, far from the camera's up), ``other`` (anything else the legs show:
+kneeling, a tucked jump, a stride too wide to tell), ``unknown`` (no leg seen: the torso only). The
+rules are anatomical angle ranges (180 degrees = straight joint), not learnt: what each posture says
+about gravity is in :func:`hoirecon.ground.gravity.body_witnesses`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hoirecon.body.model import KEYPOINT_NAMES
+
+__all__ = ["POSTURES", "Posture", "classify_posture", "angle_deg", "CAMERA_UP"]
+
+POSTURES = ("standing", "seated", "lying", "other", "unknown")
+CAMERA_UP = np.array([0.0, -1.0, 0.0])  # the camera frame's up (y points down)
+_I = {n: i for i, n in enumerate(KEYPOINT_NAMES)}
+
+# Joint-angle ranges, degrees (180 = straight).
+STRAIGHT_KNEE = 150.0
+STRAIGHT_HIP = 140.0
+BENT = (40.0, 145.0)
+
+
+def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """The angle between two vectors, degrees (0 for a zero vector)."""
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na < 1e-9 or nb < 1e-9:
+        return 0.0
+    return float(np.degrees(np.arccos(np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0))))
+
+
+def _joint_angle(kp: np.ndarray, a: str, b: str, c: str) -> float:
+    """The angle at ``b`` between b->a and b->c, degrees."""
+    return angle_deg(kp[_I[a]] - kp[_I[b]], kp[_I[c]] - kp[_I[b]])
+
+
+@dataclass(frozen=True)
+class Posture:
+    """name: one of POSTURES. legs_seen: (left, right), True when the photo shows that leg's knee and
+    ankle. knee_deg / hip_deg: (left, right) joint angles of the fitted body, degrees (180 straight).
+    torso_deg: the torso's (mid-hip -> mid-shoulder) angle from the camera's up, degrees."""
+
+    name: str
+    legs_seen: tuple[bool, bool]
+    knee_deg: tuple[float, float]
+    hip_deg: tuple[float, float]
+    torso_deg: float
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "legs_seen": list(self.legs_seen),
+                "knee_deg": [round(x, 1) for x in self.knee_deg], "hip_deg": [round(x, 1) for x in self.hip_deg],
+                "torso_from_camera_up_deg": round(self.torso_deg, 1)}  # fmt: skip
+
+
+def classify_posture(keypoints3d: np.ndarray, seen: np.ndarray, upright_max_deg: float = 50.0) -> Posture:
+    """keypoints3d: (K, 3) metres, camera frame, KEYPOINT_NAMES order (the fitted body's);
+    seen: (K,) bool, the keypoints the photo shows (weight > 0 in the body fit's targets)."""
+    kp = np.asarray(keypoints3d, np.float64)
+    seen = np.asarray(seen, bool)
+    mid = lambda a, b: 0.5 * (kp[_I[a]] + kp[_I[b]])  # noqa: E731
+    torso = mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")
+    torso_deg = angle_deg(torso, CAMERA_UP)
+    legs_seen = tuple(bool(seen[_I[f"{s}_knee"]] and seen[_I[f"{s}_ankle"]]) for s in ("left", "right"))
+    knee = tuple(_joint_angle(kp, f"{s}_hip", f"{s}_knee", f"{s}_ankle") for s in ("left", "right"))
+    hip = tuple(_joint_angle(kp, f"{s}_shoulder", f"{s}_hip", f"{s}_knee") for s in ("left", "right"))
+    sides = [i for i in range(2) if legs_seen[i]]
+    if not sides:
+        name = "unknown"
+    else:
+        k = [knee[i] for i in sides]
+        h = [hip[i] for i in sides]
+        legs = mid("left_hip", "right_hip") - mid("left_ankle", "right_ankle")
+        straight = min(k) >= STRAIGHT_KNEE
+        if straight and angle_deg(legs, CAMERA_UP) > upright_max_deg:
+            name = "lying" if min(h) >= STRAIGHT_HIP or torso_deg > upright_max_deg else "other"
+        elif straight:
+            name = "standing"
+        elif all(BENT[0] <= x <= BENT[1] for x in k + h) and torso_deg <= upright_max_deg:
+            name = "seated"
+        else:
+            name = "other"
+    return Posture(name=name, legs_seen=legs_seen, knee_deg=knee, hip_deg=hip, torso_deg=torso_deg)
