@@ -68,6 +68,31 @@ def test_params_of_a_written_reconstruction_validate(written_params):
         validate(p, "params")
 
 
+def test_params_with_gravity_and_floor_validate(tmp_path):
+    """A reconstruction with the ground stage's records: params.json carries both, and they validate."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from hoirecon.ground import Floor, gravity_from_up
+
+    recon = _recon()
+    up = np.array([0.1, -0.99, 0.05]) / np.linalg.norm([0.1, -0.99, 0.05])
+    floor = Floor(normal=up, height_m=-1.2, point=np.array([0.0, 1.2, 3.0]), visible=True, confidence=0.7,
+                  supports=({"name": "feet", "seen": True, "gap_m": 0.001, "held": True},))  # fmt: skip
+    recon = replace(recon, gravity=gravity_from_up(up, 2.0), fit=replace(recon.fit, floor=floor),
+                    config={**recon.config, "object_upright": True})  # fmt: skip
+    write_outputs(recon, tmp_path / "out")
+    p = json.loads((tmp_path / "out" / "params.json").read_text())
+    validate(p, "params")
+    assert p["gravity"]["up"] == pytest.approx(list(up), abs=1e-6) and "object_tilt_deg" in p["gravity"]["checks"]
+    assert p["floor"]["supports"][0]["name"] == "feet" and p["floor"]["height_m"] == -1.2
+    bad = copy.deepcopy(p)
+    bad["floor"]["supports"][0]["name"] = "hands"
+    with pytest.raises(jsonschema.ValidationError):
+        validate(bad, "params")
+
+
 def test_params_schema_has_teeth(written_params):
     good = written_params[1]
     for breaks in (

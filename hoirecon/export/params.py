@@ -200,7 +200,9 @@ def _gravity(recon: Reconstruction) -> dict | None:
     names = list(body.keypoint_names)
     kp = np.asarray(body.keypoints3d, np.float64)
     mid = lambda a, b: 0.5 * (kp[names.index(a)] + kp[names.index(b)])  # noqa: E731
-    checks = {"torso_tilt_deg": round(_tilt_deg(mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip"), up), 2)}
+    checks = {}
+    if {"left_shoulder", "right_shoulder", "left_hip", "right_hip"} <= set(names):
+        checks["torso_tilt_deg"] = round(_tilt_deg(mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip"), up), 2)
     if recon.config.get("object_upright"):
         R = np.asarray(recon.fit.object.rotation, np.float64)
         checks["object_tilt_deg"] = round(_tilt_deg(-R[:, 1], up), 2)  # canonical -y is the object's up

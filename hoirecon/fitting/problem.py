@@ -106,7 +106,7 @@ class FitPoints:
 class FloorPoints:
     """What the floor terms read (:mod:`hoirecon.ground.floor`): ``soles`` per foot (P_i, 3) body
     vertices, camera frame (empty: the body is no support); ``body_probe`` (Q, 3) body vertices that
-    must stay above the floor; ``object_support`` (S, 3) the canonical object's lowest vertices (empty:
+    must stay above the floor (empty when the body is no support: legs the posture does not trust); ``object_support`` (S, 3) the canonical object's lowest vertices (empty:
     the object is no support); ``object_always`` True when the object always rests on the floor
     (support "floor"), False when it may be carried ("either"); ``robust_m`` the supports' robust
     scale, metres (:func:`hoirecon.fitting.terms.floor_support`)."""
@@ -292,7 +292,8 @@ def floor_points(ground, body: BodyFit, mesh: ObjectMesh, cfg: FitConfig, rng: n
     support = support_vertices(mesh.vertices) if ground.object_support != "none" else np.zeros(0, np.int64)
     if not soles and not len(support):
         return None
-    probe = body.vertices[subsample(np.arange(len(body.vertices)), cfg.max_object_points, rng)]
+    # the body stays above the floor only when its legs are trusted to stand on it (a support)
+    probe = body.vertices[subsample(np.arange(len(body.vertices)), cfg.max_object_points, rng)] if soles else body.vertices[:0]
     return FloorPoints(soles=soles, body_probe=f(probe), object_support=f(mesh.vertices[support]).reshape(-1, 3),
                        object_always=ground.object_support == "floor", robust_m=ground.config.floor_robust_m)  # fmt: skip
 

@@ -1,6 +1,8 @@
 """The body's posture, read from the fitted body's 3D keypoints and from which of them the photo shows.
 
-Postures: ``standing`` (straight knees; the legs hang under the hips), ``seated`` (bent hips and knees),
+Postures: ``standing`` (straight knees; the legs hang under the hips: the hips straight too, or the
+torso bent forward over them; straight legs held forward under an upright torso are not standing),
+``seated`` (bent hips and knees),
 ``lying`` (straight legs and torso, far from the camera's up), ``other`` (anything else the legs show:
 kneeling, a tucked jump, a stride too wide to tell), ``unknown`` (no leg seen: the torso only). The
 rules are anatomical angle ranges (180 degrees = straight joint), not learnt: what each posture says
@@ -25,6 +27,7 @@ _I = {n: i for i, n in enumerate(KEYPOINT_NAMES)}
 STRAIGHT_KNEE = 150.0
 STRAIGHT_HIP = 140.0
 BENT = (40.0, 145.0)
+BENT_TORSO = 25.0  # a standing person with flexed hips bends the torso forward at least this far
 
 
 def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
@@ -79,8 +82,8 @@ def classify_posture(keypoints3d: np.ndarray, seen: np.ndarray, upright_max_deg:
         straight = min(k) >= STRAIGHT_KNEE
         if straight and angle_deg(legs, CAMERA_UP) > upright_max_deg:
             name = "lying" if min(h) >= STRAIGHT_HIP or torso_deg > upright_max_deg else "other"
-        elif straight:
-            name = "standing"
+        elif straight and (min(h) >= STRAIGHT_HIP or torso_deg >= BENT_TORSO):
+            name = "standing"  # straight hips, or a torso bent forward over straight legs
         elif all(BENT[0] <= x <= BENT[1] for x in k + h) and torso_deg <= upright_max_deg:
             name = "seated"
         else:
