@@ -110,33 +110,39 @@ def test_rolled_camera_recovered_upright(anny_body, camera, rolled_scene):
     assert [s["name"] for s in g2.sources] == ["camera_prior", "body"] and g2.sigma_deg > g.sigma_deg
 
 
-def test_unseen_legs_get_standing_legs(anny_body, camera, rolled_scene):
+@pytest.mark.parametrize("limbs", ["legs", "arms"])
+def test_unseen_limbs_get_plausible_poses(anny_body, camera, rolled_scene, limbs):
     """Legs out of frame (no knee, ankle or foot landmark) under an upright torso: the gravity phase
-    gives straight legs hanging along gravity."""
+    gives straight legs hanging along gravity. Arms out of frame (no elbow or wrist): they hang."""
+    from dataclasses import replace
+
     from hoirecon.body.fit import fit_body, targets_from_person
     from hoirecon.ground import body_prior
 
     person, kp_true, true_up, _ = rolled_scene
     vis = person.visibility.copy()
-    vis[25:33] = 0.0  # MediaPipe knees, ankles, heels, toes
-    from dataclasses import replace
-
+    hidden = {"legs": range(25, 33), "arms": range(13, 23)}[limbs]  # MediaPipe knees..toes / elbows..thumbs
+    vis[list(hidden)] = 0.0
     cut = replace(person, visibility=vis)
     body = fit_body(anny_body, cut, camera)
     tg = targets_from_person(cut)
     seen = keypoints_seen(tg.weight, tg.xy, camera.width, camera.height)
-    g = gravity_from_up(true_up)
-    g = replace(g, posture=classify_posture(body.keypoints3d, seen))
-    assert g.posture.name == "unknown"
+    g = replace(gravity_from_up(true_up), posture=classify_posture(body.keypoints3d, seen))
+    assert g.posture.name == ("unknown" if limbs == "legs" else "standing")
     prior = body_prior(g, body.state, seen)
-    assert set(prior.legs) == {"left", "right"}
+    expect = {"legs": {"left_leg", "right_leg"}, "arms": {"left_arm", "right_arm"}}[limbs]
+    assert set(prior.limbs) == expect
     body2 = fit_body(anny_body, cut, camera, targets=tg, gravity=prior)
     kp = body2.keypoints3d
     names = list(body2.keypoint_names)
     for side in ("left", "right"):
-        hip, knee, ankle = (kp[names.index(f"{side}_{j}")] for j in ("hip", "knee", "ankle"))
-        assert _angle(hip - knee, ankle - knee) > 160.0  # a straight knee
-        assert _angle(hip - ankle, true_up) < 15.0  # the leg hangs along gravity
+        if limbs == "legs":
+            hip, knee, ankle = (kp[names.index(f"{side}_{j}")] for j in ("hip", "knee", "ankle"))
+            assert _angle(hip - knee, ankle - knee) > 160.0  # a straight knee
+            assert _angle(hip - ankle, true_up) < 15.0  # the leg hangs along gravity
+        else:
+            shoulder, wrist = (kp[names.index(f"{side}_{j}")] for j in ("shoulder", "wrist"))
+            assert _angle(shoulder - wrist, true_up) < 25.0  # the arm hangs
 
 
 def _fit(sc, ground):

@@ -47,20 +47,21 @@ class GravityPrior:
     """What the body fit's gravity phase holds the body to (built by ``hoirecon.ground.body_prior``).
 
     up: (3,) gravity's up, camera frame; torso_deg: the torso's (mid-hip -> mid-shoulder) expected
-    spread from up, degrees, or None (no torso prior: lying, kneeling...); legs: per unseen leg ("left",
-    "right") the (thigh, shin) unit directions of the posture's template in the body's gravity frame
-    (y along gravity's down, z the body's back made horizontal, x = y cross z its left), so that the
-    legs hang along gravity whatever the pelvis's tilt; the phase's ``steps``, ``lr`` and weights ``w_torso`` / ``w_legs``; init:
-    the body fit's result to continue from."""
+    spread from up, degrees, or None (no torso prior: lying, kneeling...); limbs: per unseen limb
+    (``"left_leg"``, ``"right_leg"``, ``"left_arm"``, ``"right_arm"``) the unit directions of its two
+    segments (thigh and shin, upper arm and forearm) in the posture's template, in the body's gravity
+    frame (y along gravity's down, z the body's back made horizontal, x = y cross z its left), so that
+    legs and arms hang along gravity whatever the pelvis's tilt; the phase's ``steps``, ``lr`` and
+    weights ``w_torso`` / ``w_limbs``; init: the body fit's result to continue from."""
 
     up: np.ndarray
     torso_deg: float | None
-    legs: dict[str, tuple[np.ndarray, np.ndarray]]
+    limbs: dict[str, tuple[np.ndarray, np.ndarray]]
     init: BodyState
     steps: int = 60
     lr: float = 0.01
     w_torso: float = 0.05
-    w_legs: float = 0.2
+    w_limbs: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -180,9 +181,9 @@ def fit_body(
 
     With ``gravity`` this is the gravity phase instead: it continues from ``gravity.init`` for
     ``gravity.steps`` steps of every loss of the fit plus ``torso_up`` (the torso's tilt from gravity's
-    up, ``w_torso * (1 - cos) / (1 - cos(torso_deg))``) and ``unseen_legs`` (each leg the photo does not
-    show turns toward its posture template, ``w_legs * (1 - cos)`` per thigh and shin, in the body's
-    gravity frame): standing legs under a standing torso instead of drifting."""
+    up, ``w_torso * (1 - cos) / (1 - cos(torso_deg))``) and ``unseen_limbs`` (each leg or arm the photo
+    does not show turns toward its posture template, ``w_limbs * (1 - cos)`` per segment, in the body's
+    gravity frame): standing legs under a standing torso, hanging arms, instead of drifting."""
     import roma
 
     dev = model.device
@@ -232,9 +233,12 @@ def fit_body(
             pose.copy_(torch.as_tensor(st.pose, device=dev)[None])
             shape.copy_(torch.as_tensor(st.shape, device=dev)[None])
         g_up = torch.as_tensor(np.asarray(gravity.up), dtype=torch.float32, device=dev)
-        leg_terms = [(idx[f"{side}_hip"], idx[f"{side}_knee"], idx[f"{side}_ankle"],
-                      torch.as_tensor(th, dtype=torch.float32, device=dev), torch.as_tensor(sh, dtype=torch.float32, device=dev))
-                     for side, (th, sh) in sorted(gravity.legs.items())]  # fmt: skip
+        chain = {"leg": ("hip", "knee", "ankle"), "arm": ("shoulder", "elbow", "wrist")}
+        leg_terms = []
+        for limb, (d1, d2) in sorted(gravity.limbs.items()):
+            side, kind = limb.split("_")
+            leg_terms.append((*(idx[f"{side}_{j}"] for j in chain[kind]), torch.as_tensor(d1, dtype=torch.float32, device=dev),
+                              torch.as_tensor(d2, dtype=torch.float32, device=dev)))  # fmt: skip
         torso_norm = None if gravity.torso_deg is None else 1.0 - math.cos(math.radians(gravity.torso_deg))
 
     def gravity_terms(kp: torch.Tensor, R: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -255,7 +259,7 @@ def fit_body(
                 for p, q, tmpl in ((h, k, th), (k, a, shn)):
                     d = kp[q] - kp[p]
                     total = total + (1 - (d @ (G @ tmpl)) / d.norm().clamp(min=1e-6))
-            out["unseen_legs"] = gravity.w_legs * total
+            out["unseen_limbs"] = gravity.w_limbs * total
         return out
 
     def losses(use_all: bool) -> dict[str, torch.Tensor]:

@@ -143,7 +143,7 @@ class FitProblem:
     object (two small pixels away from the object mask), else 0; ``body_depth`` (h, w) the body's depth
     (metres, 0 where missed) and ``body_hit`` (h, w) 1 where the body is seen.
     Priors: ``scale_sigma`` (log-scale), ``upright`` (the object's up stays up), ``up`` (3,) gravity's
-    up in the camera frame (the camera's -y when the photo gave none), ``floor`` the floor terms'
+    up in the camera frame (None: the camera's -y, without the ground stage), ``floor`` the floor terms'
     points (:class:`FloorPoints`; None: no floor)."""
 
     device: torch.device
@@ -246,7 +246,7 @@ def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det
     person_only = f((pm & ~om & away).astype(np.float32))
     Ks = camera.K * np.array([[mask_scale], [mask_scale], [1.0]])
     bd = depth_map(body.vertices, body.faces, Ks, w, h)
-    up = f(ground.up if ground is not None else [0.0, -1.0, 0.0])
+    up = f(ground.up) if ground is not None else None  # None: the camera's -y (the terms' own default)
     floor = floor_points(ground, body, mesh, cfg, np.random.default_rng(cfg.seed + 2), f)
     return FitProblem(
         device=dev,

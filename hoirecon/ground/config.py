@@ -33,7 +33,7 @@ class GroundConfig:
     refine_steps: int = 60
     refine_lr: float = 0.01
     w_torso_up: float = 0.2  # per (1 - cos) of the torso's tilt from gravity, in units of its spread's
-    w_unseen_legs: float = 0.2  # per (1 - cos) of each unseen leg segment from the posture's template
+    w_unseen_limbs: float = 0.2  # per (1 - cos) of each unseen leg or arm segment from the posture's template
     # The floor: the scale of the robust functions that hold each support to the shared plane (far
     # supports, such as a jumping person's feet, are not pulled); body soles are the foot vertices this
     # close to the lowest one

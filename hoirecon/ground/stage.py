@@ -84,21 +84,36 @@ def estimate_gravity(rgb: np.ndarray, K: np.ndarray, person_mask: np.ndarray | N
 
 
 @lru_cache(maxsize=1)
-def posture_templates() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{"standing" | "seated": (thigh, shin)}`` unit directions, body canonical frame (``postures.json``)."""
+def posture_templates() -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """``{"standing" | "seated": {"left_leg" | "right_leg" | "left_arm" | "right_arm": (segment 1,
+    segment 2)}}`` unit directions in the body's gravity frame (``postures.json``; a right limb is its
+    left one mirrored in x)."""
     data = json.loads(resources.files("hoirecon.data").joinpath("postures.json").read_text(encoding="utf-8"))
+    unit = lambda v: np.asarray(v, np.float64) / np.linalg.norm(v)  # noqa: E731
+    mirror = np.array([-1.0, 1.0, 1.0])
+    arm = data["arm"]
     out = {}
     for k, v in data.items():
-        if not k.startswith("_"):
-            out[k] = tuple(np.asarray(v[p], np.float64) / np.linalg.norm(v[p]) for p in ("thigh", "shin"))
+        if k.startswith("_") or k == "arm":
+            continue
+        t = {}
+        for side, m in (("left", np.ones(3)), ("right", mirror)):
+            t[f"{side}_leg"] = (unit(v["thigh"]) * m, unit(v["shin"]) * m)
+            t[f"{side}_arm"] = (unit(arm["upper"]) * m, unit(arm["fore"]) * m)
+        out[k] = t
     return out
+
+
+_LIMB_POINTS = {"leg": ("knee", "ankle"), "arm": ("elbow", "wrist")}
 
 
 def body_prior(gravity: Gravity, body_state, seen: np.ndarray, config: GroundConfig = GroundConfig(),
                seated_hint: bool = False):  # fmt: skip
     """The body fit's gravity phase (``hoirecon.body.fit.GravityPrior``) for this photo, or None when it
-    has nothing to hold (a lying or kneeling body with every leg in view, or no model state)."""
+    has nothing to hold (a lying or kneeling body with every limb in view, or no model state). A limb is
+    unseen when the photo shows neither of its two outer points (knee and ankle, elbow and wrist)."""
     from hoirecon.body.fit import GravityPrior
+    from hoirecon.body.model import KEYPOINT_NAMES
 
     p = gravity.posture
     if body_state is None or p is None or config.refine_steps <= 0:
@@ -107,15 +122,19 @@ def body_prior(gravity: Gravity, body_state, seen: np.ndarray, config: GroundCon
     if torso is not None and p.torso_deg > config.upright_max_deg:
         torso = None
     name = p.name if p.name in ("standing", "seated") else ("seated" if seated_hint else "standing")
-    legs = {}
+    limbs = {}
     if p.name in ("standing", "seated", "unknown"):
         tmpl = posture_templates()[name]
-        legs = {side: tmpl for side, shown in zip(("left", "right"), p.legs_seen) if not shown}
-    if torso is None and not legs:
+        seen = np.asarray(seen, bool)
+        for limb in tmpl:
+            side, kind = limb.split("_")
+            if not any(seen[KEYPOINT_NAMES.index(f"{side}_{j}")] for j in _LIMB_POINTS[kind]):
+                limbs[limb] = tmpl[limb]
+    if torso is None and not limbs:
         return None
-    return GravityPrior(up=np.asarray(gravity.up, np.float64), torso_deg=torso, legs=legs, init=body_state,
+    return GravityPrior(up=np.asarray(gravity.up, np.float64), torso_deg=torso, limbs=limbs, init=body_state,
                         steps=config.refine_steps, lr=config.refine_lr, w_torso=config.w_torso_up,
-                        w_legs=config.w_unseen_legs)  # fmt: skip
+                        w_limbs=config.w_unseen_limbs)  # fmt: skip
 
 
 def ground_prior(gravity: Gravity, seen: np.ndarray, object_support: str,

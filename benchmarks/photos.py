@@ -1,0 +1,181 @@
+"""Real photos with true masks and hand-labelled contacts (``../shared/eval/photos`` by default, the
+``index.json`` format described there): how the reconstruction sits in the photo and on its floor.
+
+Per photo, with the labelled ``object`` and ``object_box`` (``--masks``: the true object mask too):
+
+* ``IoU``: the fitted object's silhouette (its mesh drawn with the photo's camera) against the true
+  object mask, outside the true person mask where one is given (the person may hide the object);
+* ``touch``: how many of the labelled ``contact_parts`` groups touch the object (some vertex of a
+  part of the group within 2 cm of the object's surface), counted on the geometry;
+* ``contact cm`` / ``pen. cm``: the fit's contact distance and deepest penetration (``params.json``);
+* gravity and the floor: the torso's tilt from the estimated up (mid-hip to mid-shoulder), an upright
+  object's tilt, the estimate's standard error and sources, the posture, the floor's supports and
+  their gaps (cm above the fitted floor), whether the floor was seen;
+* seconds for the whole pipeline.
+
+    python benchmarks/photos.py [--photos DIR] [--masks] [--out DIR] [--write BENCHMARKS.md]
+
+``--out`` keeps every result folder (with its turntable) to look at. The photos are never copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEFAULT_PHOTOS = ROOT.parent / "shared" / "eval" / "photos"
+
+
+def _mask(path: Path, width: int, height: int):
+    import cv2
+    import numpy as np
+
+    m = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if m is None:
+        raise SystemExit(f"{path}: cannot read the mask")
+    return cv2.resize((m > 127).astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
+def silhouette_iou(recon, object_mask, person_mask) -> float:
+    """IoU of the fitted object's drawn silhouette against ``object_mask`` (working resolution), both
+    outside ``person_mask`` when given."""
+    import cv2
+    import numpy as np
+
+    cam = recon.image.camera
+    v = recon.fit.object.vertices.astype(np.float64)
+    uv = cam.project(v)
+    drawn = np.zeros((cam.height, cam.width), np.uint8)
+    tris = np.round(uv[recon.fit.object.mesh.faces] * 8).astype(np.int32)
+    cv2.fillPoly(drawn, list(tris), 1, lineType=cv2.LINE_8, shift=3)
+    drawn = drawn.astype(bool)
+    om = object_mask.copy()
+    if person_mask is not None:
+        drawn &= ~person_mask
+        om &= ~person_mask
+    union = float((drawn | om).sum())
+    return float((drawn & om).sum()) / union if union else 0.0
+
+
+def groups_touching(recon, groups, tol_m: float = 0.02) -> int:
+    """How many of the labelled part groups have a body vertex within ``tol_m`` of the object's surface."""
+    import numpy as np
+    import trimesh
+    from scipy.spatial import cKDTree
+
+    body, obj = recon.fit.body, recon.fit.object
+    pts, _ = trimesh.sample.sample_surface_even(trimesh.Trimesh(obj.vertices, obj.mesh.faces, process=False), 20000, seed=0)
+    tree = cKDTree(np.concatenate([pts, obj.vertices]))
+    names = list(body.part_names)
+    n = 0
+    for group in groups:
+        idx = np.flatnonzero(np.isin(body.part_of_vertex, [names.index(p) for p in group if p in names]))
+        if len(idx) and float(tree.query(body.vertices[idx])[0].min()) <= tol_m:
+            n += 1
+    return n
+
+
+def run(photos: Path, masks: bool, out: Path | None, only: list[str] | None = None) -> list[dict]:
+    import numpy as np
+
+    from hoirecon.pipeline import Pipeline, ReconstructOptions
+
+    index = json.loads((photos / "index.json").read_text())
+    pipe = Pipeline()
+    rows = []
+    for item in index["photos"]:
+        if only and Path(item["image"]).stem not in only:
+            continue
+        opts = ReconstructOptions(object_label=item["object"], object_box=list(map(float, item["object_box"])),
+                                  object_mask=photos / item["object_mask"] if masks and item.get("object_mask") else None)  # fmt: skip
+        t0 = time.perf_counter()
+        recon = pipe.run(photos / item["image"], opts)
+        seconds = time.perf_counter() - t0
+        W, H = recon.image.width, recon.image.height
+        om = _mask(photos / item["object_mask"], W, H)
+        pm = _mask(photos / item["person_mask"], W, H) if item.get("person_mask") else None
+        row = {"photo": Path(item["image"]).stem, "iou": silhouette_iou(recon, om, pm),
+               "touch": f"{groups_touching(recon, item['contact_parts'])}/{len(item['contact_parts'])}",
+               "contact_cm": 100 * recon.fit.losses.get("contact_distance_m", float("nan")),
+               "pen_cm": 100 * recon.fit.losses.get("penetration_max_m", float("nan")), "seconds": seconds}  # fmt: skip
+        g = getattr(recon, "gravity", None)
+        if g is not None:
+            kp, names = recon.fit.body.keypoints3d.astype(np.float64), list(recon.fit.body.keypoint_names)
+            mid = lambda a, b: 0.5 * (kp[names.index(a)] + kp[names.index(b)])  # noqa: E731
+            torso = mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")
+            ang = lambda a, b: float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))))  # noqa: E731
+            row.update(torso_tilt=ang(torso, g.up), sigma=g.sigma_deg, posture=g.posture.name if g.posture else "-",
+                       sources="+".join(s["name"].replace("camera_prior", "cam").replace("image_lines", "lines")
+                                        for s in g.sources))  # fmt: skip
+            if recon.config.get("object_upright"):
+                row["object_tilt"] = ang(-np.asarray(recon.fit.object.rotation, np.float64)[:, 1], g.up)
+            fl = recon.fit.floor
+            row["floor"] = "-" if fl is None else ", ".join(
+                f"{s['name']} {100 * s['gap_m']:+.1f}{'' if s['held'] else ' (off)'}" for s in fl.supports
+            ) + (" seen" if fl.visible else " unseen")
+        rows.append(row)
+        print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
+        if out is not None:
+            from hoirecon.export import write_outputs
+            from hoirecon.export.report import write_turntable
+
+            folder = out / ("masks" if masks else "boxes") / row["photo"]
+            write_outputs(recon, folder)
+            write_turntable(folder)
+    return rows
+
+
+def table(rows: list[dict], masks: bool) -> str:
+    f = lambda x, d=2: "-" if x is None else f"{x:.{d}f}"  # noqa: E731
+    head = ("| photo | IoU | touch | contact cm | pen. cm | torso tilt deg | object tilt deg | up sigma deg "
+            "| posture | witnesses | floor supports (gap cm) | s |")  # fmt: skip
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        lines.append(f"| {r['photo']} | {f(r['iou'])} | {r['touch']} | {f(r['contact_cm'], 1)} | {f(r['pen_cm'], 1)} "
+                     f"| {f(r.get('torso_tilt'), 1)} | {f(r.get('object_tilt'), 1)} | {f(r.get('sigma'), 1)} "
+                     f"| {r.get('posture', '-')} | {r.get('sources', '-')} | {r.get('floor', '-')} | {f(r['seconds'], 1)} |")  # fmt: skip
+    med = lambda k: statistics.median([r[k] for r in rows if r.get(k) is not None])  # noqa: E731
+    tilts = [r["object_tilt"] for r in rows if r.get("object_tilt") is not None]
+    lines.append(f"| **median** | {f(med('iou'))} | | {f(med('contact_cm'), 1)} | {f(med('pen_cm'), 1)} "
+                 f"| {f(med('torso_tilt'), 1) if any('torso_tilt' in r for r in rows) else '-'} "
+                 f"| {f(statistics.median(tilts), 1) if tilts else '-'} | | | | | {f(med('seconds'), 1)} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
+    ap.add_argument("--masks", action="store_true", help="also give the true object mask (--object-mask)")
+    ap.add_argument("--out", type=Path, default=None, help="keep the result folders here")
+    ap.add_argument("--write", type=Path, default=None, help="put the table into this markdown file")
+    ap.add_argument("--only", nargs="*", default=None, help="only these photos (names without extension)")
+    a = ap.parse_args()
+    rows = run(a.photos, a.masks, a.out, a.only)
+    text = table(rows, a.masks)
+    print(text)
+    if a.write:
+        tag = "photos-masks" if a.masks else "photos-boxes"
+        start, end = f"<!-- {tag}:start -->", f"<!-- {tag}:end -->"
+        head = (f"{len(rows)} photos of `{a.photos.name}/index.json`, "
+                f"{'true object masks' if a.masks else 'object boxes only'}; {platform.machine()}, CPU, "
+                f"{datetime.date.today().isoformat()}.\n\n")  # fmt: skip
+        doc = a.write.read_text() if a.write.exists() else ""
+        block = f"{start}\n{head}{text}\n{end}"
+        if start in doc:
+            doc = doc[: doc.index(start)] + block + doc[doc.index(end) + len(end):]
+        else:
+            title = "with true object masks" if a.masks else "with object boxes"
+            doc += f"\n## Real photos {title} (`python benchmarks/photos.py{' --masks' if a.masks else ''}`)\n\n{block}\n"
+        a.write.write_text(doc)
+
+
+if __name__ == "__main__":
+    main()
