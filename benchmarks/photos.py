@@ -112,7 +112,7 @@ def run(photos: Path, masks: bool, out: Path | None, only: list[str] | None = No
             mid = lambda a, b: 0.5 * (kp[names.index(a)] + kp[names.index(b)])  # noqa: E731
             torso = mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")
             ang = lambda a, b: float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))))  # noqa: E731
-            row.update(torso_tilt=ang(torso, g.up), sigma=g.sigma_deg, posture=g.posture.name if g.posture else "-",
+            row.update(torso_tilt=ang(torso, g.up), torso_before=g.torso_tilt_deg, sigma=g.sigma_deg, posture=g.posture.name if g.posture else "-",
                        sources="+".join(s["name"].replace("camera_prior", "cam").replace("image_lines", "lines")
                                         for s in g.sources))  # fmt: skip
             if recon.config.get("object_upright"):
@@ -135,17 +135,18 @@ def run(photos: Path, masks: bool, out: Path | None, only: list[str] | None = No
 
 def table(rows: list[dict], masks: bool) -> str:
     f = lambda x, d=2: "-" if x is None else f"{x:.{d}f}"  # noqa: E731
-    head = ("| photo | IoU | touch | contact cm | pen. cm | torso tilt deg | object tilt deg | up sigma deg "
+    tilt = lambda r: "-" if r.get("torso_tilt") is None else f"{f(r.get('torso_before'), 1)} → {f(r['torso_tilt'], 1)}"  # noqa: E731
+    head = ("| photo | IoU | touch | contact cm | pen. cm | torso tilt deg (body fit → final) | object tilt deg | up sigma deg "
             "| posture | witnesses | floor supports (gap cm) | s |")  # fmt: skip
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         lines.append(f"| {r['photo']} | {f(r['iou'])} | {r['touch']} | {f(r['contact_cm'], 1)} | {f(r['pen_cm'], 1)} "
-                     f"| {f(r.get('torso_tilt'), 1)} | {f(r.get('object_tilt'), 1)} | {f(r.get('sigma'), 1)} "
+                     f"| {tilt(r)} | {f(r.get('object_tilt'), 1)} | {f(r.get('sigma'), 1)} "
                      f"| {r.get('posture', '-')} | {r.get('sources', '-')} | {r.get('floor', '-')} | {f(r['seconds'], 1)} |")  # fmt: skip
     med = lambda k: statistics.median([r[k] for r in rows if r.get(k) is not None])  # noqa: E731
     tilts = [r["object_tilt"] for r in rows if r.get("object_tilt") is not None]
     lines.append(f"| **median** | {f(med('iou'))} | | {f(med('contact_cm'), 1)} | {f(med('pen_cm'), 1)} "
-                 f"| {f(med('torso_tilt'), 1) if any('torso_tilt' in r for r in rows) else '-'} "
+                 f"| {f(med('torso_before'), 1) + ' → ' + f(med('torso_tilt'), 1) if any('torso_tilt' in r for r in rows) else '-'} "
                  f"| {f(statistics.median(tilts), 1) if tilts else '-'} | | | | | {f(med('seconds'), 1)} |")  # fmt: skip
     return "\n".join(lines)
 

@@ -86,13 +86,15 @@ class Gravity:
     up: (3,) float64 unit, camera frame (x right, y down, z forward), pointing away from the floor;
     sigma_deg: its standard error, degrees; confidence: in [0, 1] (``exp(-(sigma_deg / 5)^2 / 2)``);
     posture: the body's (:class:`~hoirecon.ground.posture.Posture`) or None; sources: one record per
-    witness (name, what it saw, its angle to ``up``)."""
+    witness (name, what it saw, its angle to ``up``); torso_tilt_deg: the body fit's torso (mid-hip ->
+    mid-shoulder) angle from ``up`` before the body's gravity phase, degrees (None: not measured)."""
 
     up: np.ndarray
     sigma_deg: float
     confidence: float
     posture: Posture | None = None
     sources: tuple[dict, ...] = ()
+    torso_tilt_deg: float | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -101,6 +103,7 @@ class Gravity:
             "confidence": round(self.confidence, 4),
             "tilt_from_camera_up_deg": round(angle_deg(self.up, CAMERA_UP), 3),
             "posture": self.posture.as_dict() if self.posture is not None else None,
+            "body_fit_torso_tilt_deg": None if self.torso_tilt_deg is None else round(self.torso_tilt_deg, 3),
             "sources": list(self.sources),
         }
 
@@ -237,4 +240,5 @@ def describe(up: np.ndarray, sigma: float, witnesses: list[Witness], posture: Po
         rec["energy"] = round(w.energy(up), 4)
         sources.append(rec)
     conf = float(np.exp(-0.5 * (sigma / CONFIDENCE_SCALE_DEG) ** 2))
-    return Gravity(up=up, sigma_deg=sigma, confidence=conf, posture=posture, sources=tuple(sources))
+    tilt = None if posture is None else angle_deg(np.asarray(posture.torso), up)
+    return Gravity(up=up, sigma_deg=sigma, confidence=conf, posture=posture, sources=tuple(sources), torso_tilt_deg=tilt)

@@ -47,13 +47,15 @@ def _joint_angle(kp: np.ndarray, a: str, b: str, c: str) -> float:
 class Posture:
     """name: one of POSTURES. legs_seen: (left, right), True when the photo shows that leg's knee and
     ankle. knee_deg / hip_deg: (left, right) joint angles of the fitted body, degrees (180 straight).
-    torso_deg: the torso's (mid-hip -> mid-shoulder) angle from the camera's up, degrees."""
+    torso_deg: the torso's (mid-hip -> mid-shoulder) angle from the camera's up, degrees; torso: that
+    direction, unit, camera frame."""
 
     name: str
     legs_seen: tuple[bool, bool]
     knee_deg: tuple[float, float]
     hip_deg: tuple[float, float]
     torso_deg: float
+    torso: tuple[float, float, float] = (0.0, -1.0, 0.0)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "legs_seen": list(self.legs_seen),
@@ -88,4 +90,6 @@ def classify_posture(keypoints3d: np.ndarray, seen: np.ndarray, upright_max_deg:
             name = "seated"
         else:
             name = "other"
-    return Posture(name=name, legs_seen=legs_seen, knee_deg=knee, hip_deg=hip, torso_deg=torso_deg)
+    unit = torso / max(float(np.linalg.norm(torso)), 1e-12)
+    return Posture(name=name, legs_seen=legs_seen, knee_deg=knee, hip_deg=hip, torso_deg=torso_deg,
+                   torso=tuple(float(x) for x in unit))  # fmt: skip
