@@ -31,7 +31,9 @@ _LAZY = {
     "keypoints_seen": "stage", "posture_templates": "stage",
 }  # fmt: skip
 
-__all__ = ["GroundConfig", *_LAZY]
+__all__ = ["BODY_SUPPORTS", "Floor", "GRAVITY_WITNESSES", "Gravity", "GroundConfig", "GroundPrior", "POSTURES",
+           "Posture", "body_prior", "estimate_gravity", "gravity_from_up", "ground_prior", "keypoints_seen",
+           "posture_templates"]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

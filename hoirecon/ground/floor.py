@@ -21,7 +21,7 @@ carried suitcase, is not pulled down, and the feet win over a maybe-carried obje
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -45,7 +45,7 @@ class GroundPrior:
     gravity: Gravity
     body_support: str = "none"
     object_support: str = "none"
-    config: GroundConfig = GroundConfig()
+    config: GroundConfig = field(default_factory=GroundConfig)
 
     @property
     def up(self) -> np.ndarray:

@@ -203,7 +203,7 @@ def fuse(witnesses: list[Witness], extra_starts: list[np.ndarray] = ()) -> tuple
     for u0 in starts:
         u0 = _unit(u0)
         e1, e2 = _tangent_basis(u0)
-        f = lambda ab: energy(_unit(u0 + ab[0] * e1 + ab[1] * e2))  # noqa: E731
+        f = lambda ab, u0=u0, e1=e1, e2=e2: energy(_unit(u0 + ab[0] * e1 + ab[1] * e2))  # noqa: E731
         r = minimize(f, np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 400})
         u = _unit(u0 + r.x[0] * e1 + r.x[1] * e2)
         if r.fun < best_e - 1e-12:
