@@ -16,8 +16,13 @@ Losses (all plain torch, batched over hypotheses):
   (person-only pixels start two reduced pixels away from the object mask, whose edge points project
   onto the person's edge while lying in front of it);
 * ``penetration``: object points inside the body (negative body SDF), metres;
-* ``scale``: Gaussian prior on log-scale; ``upright``: the object's up stays up (upright categories);
-  ``body_shift``: prior on the body's depth change.
+* ``scale``: Gaussian prior on log-scale; ``upright``: the object's up stays up (upright categories),
+  gravity's up given a :class:`hoirecon.ground.GroundPrior`, else the camera's -y;
+  ``body_shift``: prior on the body's depth change;
+* with a ground prior that has supports, one more unknown per hypothesis, the floor's height along
+  gravity's up: ``floor`` holds the supports to it (the lowest foot, a resting object's lowest points;
+  :func:`hoirecon.fitting.terms.floor_support`), ``floor_penetration`` keeps the object's points (and
+  the body's, when it stands on the floor) above it, metres (:mod:`hoirecon.ground.floor`).
 
 Several starting rotations run in one batch on point subsets; the best few are refined on all the
 points, the best of those wins. Given the body model, a last phase re-poses the limbs in contact
