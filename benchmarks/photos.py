@@ -108,10 +108,10 @@ def run(photos: Path, masks: bool, out: Path | None, only: list[str] | None = No
                "pen_cm": 100 * recon.fit.losses.get("penetration_max_m", float("nan")), "seconds": seconds}  # fmt: skip
         g = getattr(recon, "gravity", None)
         if g is not None:
-            kp, names = recon.fit.body.keypoints3d.astype(np.float64), list(recon.fit.body.keypoint_names)
-            mid = lambda a, b: 0.5 * (kp[names.index(a)] + kp[names.index(b)])  # noqa: E731
-            torso = mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")
-            ang = lambda a, b: float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))))  # noqa: E731
+            from hoirecon.geometry.rotations import angle_deg as ang
+            from hoirecon.ground.posture import torso_axis
+
+            torso = torso_axis(recon.fit.body.keypoints3d, recon.fit.body.keypoint_names)
             row.update(torso_tilt=ang(torso, g.up), torso_before=g.torso_tilt_deg, sigma=g.sigma_deg, posture=g.posture.name if g.posture else "-",
                        sources="+".join(s["name"].replace("camera_prior", "cam").replace("image_lines", "lines")
                                         for s in g.sources))  # fmt: skip

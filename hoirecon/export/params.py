@@ -183,11 +183,6 @@ def build_params(recon: Reconstruction) -> dict:
     return jsonable(params)
 
 
-def _tilt_deg(v: np.ndarray, up: np.ndarray) -> float:
-    n = float(np.linalg.norm(v))
-    return float(np.degrees(np.arccos(np.clip(float(v @ up) / max(n, 1e-12), -1.0, 1.0))))
-
-
 def _gravity(recon: Reconstruction) -> dict | None:
     """params.json's ``gravity``: the estimate plus how the final meshes sit against it (the torso's
     tilt from up; an upright object's canonical up against gravity's)."""
@@ -196,15 +191,15 @@ def _gravity(recon: Reconstruction) -> dict | None:
         return None
     up = np.asarray(g.up, np.float64)
     out = g.as_dict()
+    from hoirecon.geometry.rotations import angle_deg
+    from hoirecon.ground.posture import torso_axis
+
     body = recon.fit.body
-    names = list(body.keypoint_names)
-    kp = np.asarray(body.keypoints3d, np.float64)
-    mid = lambda a, b: 0.5 * (kp[names.index(a)] + kp[names.index(b)])  # noqa: E731
     checks = {}
-    if {"left_shoulder", "right_shoulder", "left_hip", "right_hip"} <= set(names):
-        checks["torso_tilt_deg"] = round(_tilt_deg(mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip"), up), 2)
+    if {"left_shoulder", "right_shoulder", "left_hip", "right_hip"} <= set(body.keypoint_names):
+        checks["torso_tilt_deg"] = round(angle_deg(torso_axis(body.keypoints3d, body.keypoint_names), up), 2)
     if recon.config.get("object_upright"):
         R = np.asarray(recon.fit.object.rotation, np.float64)
-        checks["object_tilt_deg"] = round(_tilt_deg(-R[:, 1], up), 2)  # canonical -y is the object's up
+        checks["object_tilt_deg"] = round(angle_deg(-R[:, 1], up), 2)  # canonical -y is the object's up
     out["checks"] = checks
     return out

@@ -40,3 +40,12 @@ def cube_rotations() -> np.ndarray:
             if np.linalg.det(R) > 0:
                 out.append(R)
     return np.stack(out)
+
+
+def angle_deg(a, b) -> float:
+    """The angle between two 3-vectors, degrees (0 when either is zero)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if na < 1e-9 or nb < 1e-9:
+        return 0.0
+    return float(np.degrees(np.arccos(np.clip(float(a @ b) / (na * nb), -1.0, 1.0))))

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from hoirecon.body.model import KEYPOINT_NAMES
+from hoirecon.geometry.rotations import angle_deg
 
-__all__ = ["POSTURES", "Posture", "classify_posture", "angle_deg", "CAMERA_UP"]
+__all__ = ["CAMERA_UP", "POSTURES", "Posture", "angle_deg", "classify_posture", "torso_axis"]
 
 POSTURES = ("standing", "seated", "lying", "other", "unknown")
 CAMERA_UP = np.array([0.0, -1.0, 0.0])  # the camera frame's up (y points down)
@@ -30,12 +31,11 @@ BENT = (40.0, 145.0)
 BENT_TORSO = 25.0  # a standing person with flexed hips bends the torso forward at least this far
 
 
-def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
-    """The angle between two vectors, degrees (0 for a zero vector)."""
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na < 1e-9 or nb < 1e-9:
-        return 0.0
-    return float(np.degrees(np.arccos(np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0))))
+def torso_axis(keypoints3d: np.ndarray, names=KEYPOINT_NAMES) -> np.ndarray:
+    """mid-hip -> mid-shoulder of (K, 3) keypoints in ``names`` order (not normalised)."""
+    kp = np.asarray(keypoints3d, np.float64)
+    i = {n: k for k, n in enumerate(names)}
+    return 0.5 * (kp[i["left_shoulder"]] + kp[i["right_shoulder"]]) - 0.5 * (kp[i["left_hip"]] + kp[i["right_hip"]])
 
 
 def _joint_angle(kp: np.ndarray, a: str, b: str, c: str) -> float:
@@ -69,7 +69,7 @@ def classify_posture(keypoints3d: np.ndarray, seen: np.ndarray, upright_max_deg:
     kp = np.asarray(keypoints3d, np.float64)
     seen = np.asarray(seen, bool)
     mid = lambda a, b: 0.5 * (kp[_I[a]] + kp[_I[b]])  # noqa: E731
-    torso = mid("left_shoulder", "right_shoulder") - mid("left_hip", "right_hip")
+    torso = torso_axis(kp)
     torso_deg = angle_deg(torso, CAMERA_UP)
     legs_seen = tuple(bool(seen[_I[f"{s}_knee"]] and seen[_I[f"{s}_ankle"]]) for s in ("left", "right"))
     knee = tuple(_joint_angle(kp, f"{s}_hip", f"{s}_knee", f"{s}_ankle") for s in ("left", "right"))
