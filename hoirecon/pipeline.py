@@ -181,7 +181,7 @@ class Pipeline:
         with stage("body"):
             body = fit_body(self.body_model, person, image.camera, self.config.body_fit)
         with stage("ground"):
-            body, gravity, ground = self._ground(image, person, body, category, props.support)
+            body, gravity, ground = ground_stage(self.body_model, self.config, image, person, body, category, props.support)
         with stage("object_mesh"):
             mesh = objects.object_mesh(category, checked.mesh)
             _, scale_sigma = objects.size_prior(category)
@@ -224,22 +224,24 @@ class Pipeline:
             gravity=gravity,
         )
 
-    def _ground(self, image, person, body, category: str, support: str):
-        """Gravity (``hoirecon.ground.estimate_gravity``), the body fit's gravity phase, and what the
-        joint fit needs of the floor: (body, gravity, ground prior), the last two None when the ground
-        stage is off."""
-        cfg = self.config.ground
-        if not cfg.enabled:
-            return body, None, None
-        from hoirecon import ground as G
-        from hoirecon.body.fit import targets_from_person
-        from hoirecon.contact.priors import category_prior
 
-        tg = targets_from_person(person)
-        seen = G.keypoints_seen(tg.weight, tg.xy, image.width, image.height)
-        gravity = G.estimate_gravity(image.rgb, image.camera.K, person.mask, body.keypoints3d, seen, cfg)
-        seated = any(p.get("body") == "buttocks" for p in category_prior(category).get("pairs", []))
-        prior = G.body_prior(gravity, body.state, seen, cfg, seated_hint=seated)
-        if prior is not None:
-            body = fit_body(self.body_model, person, image.camera, self.config.body_fit, targets=tg, gravity=prior)
-        return body, gravity, G.ground_prior(gravity, seen, support, cfg)
+def ground_stage(body_model, config, image, person, body, category: str, support: str):
+    """Gravity (``hoirecon.ground.estimate_gravity``), the body fit's gravity phase, and what the joint
+    fit needs of the floor, as the pipeline runs them: ``(body, gravity, ground prior)``, the last two
+    None when ``config.ground`` is off. ``config``: a PipelineConfig; ``image``: the ImageInput (its
+    rgb and camera); ``support``: the category's ``objects.json`` support."""
+    cfg = config.ground
+    if not cfg.enabled:
+        return body, None, None
+    from hoirecon import ground as G
+    from hoirecon.body.fit import targets_from_person
+    from hoirecon.contact.priors import category_prior
+
+    tg = targets_from_person(person)
+    seen = G.keypoints_seen(tg.weight, tg.xy, image.width, image.height)
+    gravity = G.estimate_gravity(image.rgb, image.camera.K, person.mask, body.keypoints3d, seen, cfg)
+    seated = any(p.get("body") == "buttocks" for p in category_prior(category).get("pairs", []))
+    prior = G.body_prior(gravity, body.state, seen, cfg, seated_hint=seated)
+    if prior is not None:
+        body = fit_body(body_model, person, image.camera, config.body_fit, targets=tg, gravity=prior)
+    return body, gravity, G.ground_prior(gravity, seen, support, cfg)

@@ -220,3 +220,45 @@ def test_sitting_puts_the_buttocks_on_the_seat(anny_body):
     assert (feet @ g).max() > (seat @ g) + 0.35  # the chair's legs reach down toward the floor
     h, _ = s.pair_vertices(("buttocks", "seat"))
     assert len(h) > 20
+
+
+# ------------------------------------------------------------------ floor scenes (gravity benchmark)
+
+
+@pytest.mark.parametrize("case", ["sitting/chair", "cycling/bicycle", "jumping/sports_ball", "lying/sports_ball"])
+def test_floor_scene_supports_rest_on_the_true_floor(anny_body, case):
+    from scipy.spatial.transform import Rotation
+
+    from benchmarks.support import floor_scenes as F
+
+    fs = F.generate_floor_scene(case, seed=0, index=0, model=anny_body)
+    again = F.generate_floor_scene(case, seed=0, index=0, model=anny_body)
+    sc = fs.scene
+    np.testing.assert_array_equal(sc.body.vertices, again.scene.body.vertices)  # deterministic
+    np.testing.assert_array_equal(fs.image.rgb, again.image.rgb)
+    body_low, obj_low = fs.height(sc.body.vertices).min(), fs.height(sc.object_vertices).min()
+    spec = F.CASES[case]
+    if fs.body_on_floor:
+        assert abs(body_low) < 1e-3
+    elif "lift_m" in spec:
+        assert abs(body_low - spec["lift_m"]) < 1e-3  # a jump: the feet that far above the floor
+    else:
+        assert body_low > 0.05  # on the object
+    if fs.object_on_floor:
+        assert abs(obj_low) < 1e-3
+    assert obj_low > -1e-3 and body_low > -1e-3  # nothing under the floor
+    assert F.SCALE_RANGE[0] <= fs.scale <= F.SCALE_RANGE[1]
+    # the object's pose reproduces its vertices; the body's state reproduces its mesh
+    posed = fs.scale * sc.mesh.vertices @ sc.rotation.T + sc.translation
+    np.testing.assert_allclose(posed, sc.object_vertices, atol=2e-4)
+    with torch.no_grad():
+        out = anny_body.forward(torch.as_tensor(sc.pose)[None], torch.as_tensor(sc.shape)[None])
+    R = Rotation.from_rotvec(sc.body.state.orient).as_matrix()
+    np.testing.assert_allclose(out.vertices[0].numpy() @ R.T + sc.body.state.transl, sc.body.vertices, atol=2e-4)
+    # the primary contact still holds after scaling, the camera looks through a tilted frame, masks are drawn
+    hv, ov = sc.pair_vertices(sc.primary_pair)
+    d = np.linalg.norm(sc.body.vertices[hv][:, None] - sc.object_vertices[ov][None], axis=-1).min()
+    assert d < 0.03
+    assert np.degrees(np.arccos(np.clip(-fs.up[1], -1, 1))) < 45.0
+    assert sc.person.mask.sum() > 200 and sc.object.mask.sum() > 200
+    assert fs.image.rgb.shape == (sc.camera.height, sc.camera.width, 3)

@@ -61,12 +61,17 @@ from hoirecon.types import (
 __all__ = [
     "BenchScene",
     "CategoryConfig",
+    "axis_rotation",
     "category_configs",
     "generate_scene",
     "generate_scenes",
     "pose_presets",
     "preset_pose",
     "place_in_contact",
+    "render_pair_masks",
+    "sample_camera",
+    "scene_image",
+    "scene_landmarks",
     "sample_categories",
     "scene_settings",
 ]
@@ -109,7 +114,7 @@ def preset_pose(model, name: str) -> torch.Tensor:
     return pose
 
 
-def _axis_rotation(axis: str | Sequence[float], degrees: float) -> np.ndarray:
+def axis_rotation(axis: str | Sequence[float], degrees: float) -> np.ndarray:
     if isinstance(axis, str):
         axis = {"x": (1.0, 0.0, 0.0), "y": (0.0, 1.0, 0.0), "z": (0.0, 0.0, 1.0)}[axis.lower()]
     a = np.asarray(axis, np.float64)
@@ -152,7 +157,7 @@ def _configs() -> dict[str, CategoryConfig]:
     for cat, c in table.items():
         R = np.eye(3)
         for axis, deg in c.get("rotation_deg", []):
-            R = _axis_rotation(axis, deg) @ R
+            R = axis_rotation(axis, deg) @ R
         approach = c["approach"]
         if not isinstance(approach, str):
             approach = np.asarray(approach, np.float64) / np.linalg.norm(approach)
@@ -355,7 +360,7 @@ REJECTIONS: Counter = Counter()
 """Why scene attempts were resampled, ``(category, reason) -> count`` over this process (diagnostics)."""
 
 
-def _render(body_v, body_f, obj_v, obj_f, camera: CameraIntrinsics) -> tuple[np.ndarray, np.ndarray]:
+def render_pair_masks(body_v, body_f, obj_v, obj_f, camera: CameraIntrinsics) -> tuple[np.ndarray, np.ndarray]:
     """Person and object masks with true mutual occlusion (one ray cast per pixel centre; the same
     answer as ``benchmarks.support.synthetic.render_masks``)."""
     import open3d as o3d
@@ -415,7 +420,7 @@ def _random_horizontal_tilt(rng: np.random.Generator, max_deg: float) -> np.ndar
     if max_deg <= 0:
         return np.eye(3)
     phi = rng.uniform(0, 2 * math.pi)
-    return _axis_rotation((math.cos(phi), 0.0, math.sin(phi)), rng.uniform(-max_deg, max_deg))
+    return axis_rotation((math.cos(phi), 0.0, math.sin(phi)), rng.uniform(-max_deg, max_deg))
 
 
 def _look_at(eye: np.ndarray, target: np.ndarray, roll_deg: float) -> np.ndarray:
@@ -428,10 +433,10 @@ def _look_at(eye: np.ndarray, target: np.ndarray, roll_deg: float) -> np.ndarray
     y /= np.linalg.norm(y)
     x = np.cross(y, z)
     R = np.stack([x, y, z])
-    return _axis_rotation((0, 0, 1), roll_deg) @ R
+    return axis_rotation((0, 0, 1), roll_deg) @ R
 
 
-def _sample_camera(
+def sample_camera(
     rng: np.random.Generator, points: np.ndarray, settings: dict
 ) -> tuple[CameraIntrinsics, np.ndarray, np.ndarray] | None:
     """A random pinhole camera looking at ``points`` (body frame): (intrinsics, R, t) with
@@ -461,7 +466,7 @@ def _sample_camera(
     return cam, R, t
 
 
-def _landmarks(kp_cam: np.ndarray, camera: CameraIntrinsics, object_mask: np.ndarray, rng: np.random.Generator,
+def scene_landmarks(kp_cam: np.ndarray, camera: CameraIntrinsics, object_mask: np.ndarray, rng: np.random.Generator,
                settings: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """MediaPipe-order (33,) landmarks from the body keypoints: (noisy px, visibility, world, true px)."""
     from hoirecon.body.fit import MEDIAPIPE_INDEX
@@ -514,8 +519,8 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
     bf = model.faces
 
     # --- object rotation (body frame) and placement
-    spin = _axis_rotation("y", rng.uniform(-cfg.spin_deg, cfg.spin_deg)) if cfg.spin_deg else np.eye(3)
-    yaw = _axis_rotation("y", rng.uniform(-cfg.yaw_deg, cfg.yaw_deg)) if cfg.yaw_deg else np.eye(3)
+    spin = axis_rotation("y", rng.uniform(-cfg.spin_deg, cfg.spin_deg)) if cfg.spin_deg else np.eye(3)
+    yaw = axis_rotation("y", rng.uniform(-cfg.yaw_deg, cfg.yaw_deg)) if cfg.yaw_deg else np.eye(3)
     R_obj = yaw @ _random_horizontal_tilt(rng, cfg.tilt_deg) @ cfg.rotation @ spin
     X = (mesh.vertices.astype(np.float64) @ R_obj.T).astype(np.float32)
     body_part, obj_part = cfg.primary
@@ -551,7 +556,7 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
     # --- camera, masks
     pts = np.concatenate([bv, ov])
     for _ in range(12):
-        sampled = _sample_camera(rng, pts, settings["camera"])
+        sampled = sample_camera(rng, pts, settings["camera"])
         if sampled is None:
             continue
         cam, R, t = sampled
@@ -564,7 +569,7 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
         po = cam.project(ov_c.astype(np.float64))
         if np.prod(np.clip(po.max(0), 0, size) - np.clip(po.min(0), 0, size)) < settings["min_object_px"]:
             continue  # the object's box alone is too small: skip the render
-        pmask, omask = _render(bv_c, bf, ov_c, mesh.faces, cam)
+        pmask, omask = render_pair_masks(bv_c, bf, ov_c, mesh.faces, cam)
         if omask.sum() < settings["min_object_px"] or pmask.sum() < settings["min_object_px"]:
             continue
         break
@@ -574,7 +579,7 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
 
     # --- records in the camera frame
     kp_c = (bk @ R.T + t).astype(np.float32)
-    noisy, vis, world, true_px = _landmarks(kp_c, cam, omask, rng, settings)
+    noisy, vis, world, true_px = scene_landmarks(kp_c, cam, omask, rng, settings)
     orient = Rotation.from_matrix(R).as_rotvec()
     body = BodyFit(
         model_name=model.name, vertices=bv_c.astype(np.float32), faces=bf, keypoints3d=kp_c,

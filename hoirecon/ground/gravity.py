@@ -166,7 +166,7 @@ def body_witnesses(keypoints3d: np.ndarray, posture: Posture, cfg: GroundConfig)
         else:
             s = sides[0]
             vertical(kp[_I[f"{s}_hip"]], kp[_I[f"{s}_ankle"]], cfg.standing_legs_deg * np.sqrt(2))
-        if min(posture.hip_deg[i] for i in range(2) if posture.legs_seen[i]) >= 140.0:
+        if posture.straight_hips:
             vertical(hips, shoulders, cfg.standing_torso_deg)
     elif posture.name == "seated":
         for s in sides:

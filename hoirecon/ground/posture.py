@@ -57,6 +57,13 @@ class Posture:
     torso_deg: float
     torso: tuple[float, float, float] = (0.0, -1.0, 0.0)
 
+    @property
+    def straight_hips(self) -> bool:
+        """The hips of every leg the photo shows are straight (>= STRAIGHT_HIP): a standing person with
+        straight hips holds the torso upright; one bent over straight legs does not."""
+        seen = [self.hip_deg[i] for i in range(2) if self.legs_seen[i]]
+        return bool(seen) and min(seen) >= STRAIGHT_HIP
+
     def as_dict(self) -> dict:
         return {"name": self.name, "legs_seen": list(self.legs_seen),
                 "knee_deg": [round(x, 1) for x in self.knee_deg], "hip_deg": [round(x, 1) for x in self.hip_deg],

@@ -119,8 +119,8 @@ def body_prior(gravity: Gravity, body_state, seen: np.ndarray, config: GroundCon
     if body_state is None or p is None or config.refine_steps <= 0:
         return None
     torso = {"standing": config.standing_torso_deg, "seated": config.torso_deg, "unknown": config.torso_deg}.get(p.name)
-    if torso is not None and p.torso_deg > config.upright_max_deg:
-        torso = None
+    if torso is not None and (p.torso_deg > config.upright_max_deg or (p.name == "standing" and not p.straight_hips)):
+        torso = None  # far from upright, or bent over straight legs (the gravity witness's rule too)
     name = p.name if p.name in ("standing", "seated") else ("seated" if seated_hint else "standing")
     limbs = {}
     if p.name in ("standing", "seated", "unknown"):
