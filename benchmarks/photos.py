@@ -1,7 +1,8 @@
 """Real photos with true masks and hand-labelled contacts (``../shared/eval/photos`` by default, the
 ``index.json`` format described there): how the reconstruction sits in the photo and on its floor.
 
-Per photo, with the labelled ``object`` and ``object_box`` (``--masks``: the true object mask too):
+Per photo, with the labelled ``object``, ``object_box`` and ``person_box`` (as a sidecar gives them;
+``--masks``: the true object mask too):
 
 * ``IoU``: the fitted object's silhouette (its mesh drawn with the photo's camera) against the true
   object mask, outside the true person mask where one is given (the person may hide the object);
@@ -11,7 +12,12 @@ Per photo, with the labelled ``object`` and ``object_box`` (``--masks``: the tru
 * gravity and the floor: the torso's tilt from the estimated up (mid-hip to mid-shoulder), an upright
   object's tilt, the estimate's standard error and sources, the posture, the floor's supports and
   their gaps (cm above the fitted floor), whether the floor was seen;
+* ``interaction``: the interaction mode chosen (``params.json`` ``contacts.interaction``) against the
+  labelled one;
 * seconds for the whole pipeline.
+
+Then the same photos with the trivial method "always the category's first mode" (``--interaction``
+forced): how often it names the labelled interaction, its IoU and its touching groups, for comparison.
 
     python benchmarks/photos.py [--photos DIR] [--masks] [--out DIR] [--write BENCHMARKS.md]
 
@@ -21,6 +27,7 @@ Per photo, with the labelled ``object`` and ``object_box`` (``--masks``: the tru
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import platform
@@ -83,10 +90,14 @@ def groups_touching(recon, groups, tol_m: float = 0.02) -> int:
     return n
 
 
-def run(photos: Path, masks: bool, out: Path | None, only: list[str] | None = None) -> list[dict]:
+def run(photos: Path, masks: bool, out: Path | None, only: list[str] | None = None, trivial: bool = True) -> list[dict]:
     import numpy as np
 
+    from hoirecon.contact.priors import category_modes
+    from hoirecon.inputs import check_image_inputs
+    from hoirecon.objects import resolve_label
     from hoirecon.pipeline import Pipeline, ReconstructOptions
+    from hoirecon.types import Box
 
     index = json.loads((photos / "index.json").read_text())
     pipe = Pipeline()
@@ -96,14 +107,19 @@ def run(photos: Path, masks: bool, out: Path | None, only: list[str] | None = No
             continue
         opts = ReconstructOptions(object_label=item["object"], object_box=list(map(float, item["object_box"])),
                                   object_mask=photos / item["object_mask"] if masks and item.get("object_mask") else None)  # fmt: skip
+        checked = check_image_inputs(photos / item["image"], object_label=opts.object_label, object_box=opts.object_box,
+                                     object_mask=opts.object_mask)  # fmt: skip
+        if item.get("person_box"):  # which person, as a sidecar's person_box would say
+            checked = dataclasses.replace(checked, person_box=Box(*map(float, item["person_box"])))
         t0 = time.perf_counter()
-        recon = pipe.run(photos / item["image"], opts)
+        recon = pipe.run(photos / item["image"], opts, checked=checked)
         seconds = time.perf_counter() - t0
         W, H = recon.image.width, recon.image.height
         om = _mask(photos / item["object_mask"], W, H)
         pm = _mask(photos / item["person_mask"], W, H) if item.get("person_mask") else None
         row = {"photo": Path(item["image"]).stem, "iou": silhouette_iou(recon, om, pm),
                "touch": f"{groups_touching(recon, item['contact_parts'])}/{len(item['contact_parts'])}",
+               "interaction": recon.interaction.name if recon.interaction else "-", "labelled": item.get("interaction"),
                "contact_cm": 100 * recon.fit.losses.get("contact_distance_m", float("nan")),
                "pen_cm": 100 * recon.fit.losses.get("penetration_max_m", float("nan")), "seconds": seconds}  # fmt: skip
         g = getattr(recon, "gravity", None)
@@ -121,6 +137,11 @@ def run(photos: Path, masks: bool, out: Path | None, only: list[str] | None = No
             row["floor"] = "-" if fl is None else ", ".join(
                 f"{s['name']} {100 * s['gap_m']:+.1f}{'' if s['held'] else ' (off)'}" for s in fl.supports
             ) + (" seen" if fl.visible else " unseen")
+        if trivial:
+            first = category_modes(resolve_label(item["object"]))[0]["name"]
+            r1 = pipe.run(photos / item["image"], dataclasses.replace(opts, interaction=first), checked=checked)
+            row.update(first_mode=first, first_iou=silhouette_iou(r1, om, pm),
+                       first_touch=groups_touching(r1, item["contact_parts"]))
         rows.append(row)
         print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
         if out is not None:
@@ -136,18 +157,30 @@ def run(photos: Path, masks: bool, out: Path | None, only: list[str] | None = No
 def table(rows: list[dict], masks: bool) -> str:
     f = lambda x, d=2: "-" if x is None else f"{x:.{d}f}"  # noqa: E731
     tilt = lambda r: "-" if r.get("torso_tilt") is None else f"{f(r.get('torso_before'), 1)} → {f(r['torso_tilt'], 1)}"  # noqa: E731
-    head = ("| photo | IoU | touch | contact cm | pen. cm | torso tilt deg (body fit → final) | object tilt deg | up sigma deg "
-            "| posture | witnesses | floor supports (gap cm) | s |")  # fmt: skip
+    head = ("| photo | interaction (labelled) | IoU | touch | contact cm | pen. cm | torso tilt deg (body fit → final) "
+            "| object tilt deg | up sigma deg | posture | witnesses | floor supports (gap cm) | s |")  # fmt: skip
+    mark = lambda r, k: f"{r.get(k, '-')} {'✓' if r.get(k) == r.get('labelled') else '✗'}"  # noqa: E731
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
-        lines.append(f"| {r['photo']} | {f(r['iou'])} | {r['touch']} | {f(r['contact_cm'], 1)} | {f(r['pen_cm'], 1)} "
+        lines.append(f"| {r['photo']} | {mark(r, 'interaction')} ({r.get('labelled', '-')}) | {f(r['iou'])} | {r['touch']} | {f(r['contact_cm'], 1)} | {f(r['pen_cm'], 1)} "
                      f"| {tilt(r)} | {f(r.get('object_tilt'), 1)} | {f(r.get('sigma'), 1)} "
                      f"| {r.get('posture', '-')} | {r.get('sources', '-')} | {r.get('floor', '-')} | {f(r['seconds'], 1)} |")  # fmt: skip
     med = lambda k: statistics.median([r[k] for r in rows if r.get(k) is not None])  # noqa: E731
     tilts = [r["object_tilt"] for r in rows if r.get("object_tilt") is not None]
-    lines.append(f"| **median** | {f(med('iou'))} | | {f(med('contact_cm'), 1)} | {f(med('pen_cm'), 1)} "
+    right = sum(r.get("interaction") == r.get("labelled") for r in rows)
+    touch = [tuple(map(int, r["touch"].split("/"))) for r in rows]
+    lines.append(f"| **median** | {right}/{len(rows)} right | {f(med('iou'))} | {sum(a for a, _ in touch)}/{sum(b for _, b in touch)} | {f(med('contact_cm'), 1)} | {f(med('pen_cm'), 1)} "
                  f"| {f(med('torso_before'), 1) + ' → ' + f(med('torso_tilt'), 1) if any('torso_tilt' in r for r in rows) else '-'} "
                  f"| {f(statistics.median(tilts), 1) if tilts else '-'} | | | | | {f(med('seconds'), 1)} |")  # fmt: skip
+    if any("first_mode" in r for r in rows):
+        tr = [r for r in rows if "first_mode" in r]
+        groups = sum(int(r["touch"].split("/")[1]) for r in tr)
+        lines += ["", "The trivial method, always the category's first mode (`--interaction` forced), on the same photos:", "",
+                  "| method | interaction right | median IoU | groups touching |", "|---|---|---|---|",
+                  f"| ours | {sum(r['interaction'] == r['labelled'] for r in tr)}/{len(tr)} | "
+                  f"{f(statistics.median(r['iou'] for r in tr))} | {sum(int(r['touch'].split('/')[0]) for r in tr)}/{groups} |",
+                  f"| first mode | {sum(r['first_mode'] == r['labelled'] for r in tr)}/{len(tr)} | "
+                  f"{f(statistics.median(r['first_iou'] for r in tr))} | {sum(r['first_touch'] for r in tr)}/{groups} |"]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -158,8 +191,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="keep the result folders here")
     ap.add_argument("--write", type=Path, default=None, help="put the table into this markdown file")
     ap.add_argument("--only", nargs="*", default=None, help="only these photos (names without extension)")
+    ap.add_argument("--no-trivial", action="store_true", help="skip the first-mode comparison (half the time)")
     a = ap.parse_args()
-    rows = run(a.photos, a.masks, a.out, a.only)
+    rows = run(a.photos, a.masks, a.out, a.only, trivial=not a.no_trivial)
     text = table(rows, a.masks)
     print(text)
     if a.write:

@@ -265,11 +265,15 @@ def init_worker(settings: BatchSettings, set_threads: bool = True, signals: bool
 
     A failure is kept and reported by the first :func:`process_item` call as a fatal row. ``signals``:
     SIGINT/SIGTERM end the process quietly with SystemExit (``finally`` blocks, and so the clean-up of
-    temporary files, still run); used for pool workers, whose parent handles the interrupt."""
+    temporary files, still run); used for pool workers, whose parent handles the interrupt. A SIGINT
+    the process inherited as ignored (``nohup``, a background job of a non-interactive shell) stays
+    ignored, as it does in the parent: a Ctrl-C that does not stop the batch must not abort (and after
+    a second one fail) the images in flight."""
     if signals:
         import signal
 
-        signal.signal(signal.SIGINT, _exit_on_signal)
+        if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+            signal.signal(signal.SIGINT, _exit_on_signal)
         signal.signal(signal.SIGTERM, _exit_on_signal)
         _redirect_stderr(settings.log_dir)
     if set_threads:
@@ -402,6 +406,16 @@ def process_item(item: BatchItem, out_root: str | os.PathLike[str]) -> dict[str,
         except OSError as exc2:  # e.g. the disk is full: still report the row
             row["error"] = f"{msg} (and error.txt could not be written: {exc2})"
     return row
+
+
+def _done_stamp(folder: Path) -> tuple[int, int, int] | None:
+    """(inode, mtime ns, size) of ``folder/done``, None when there is none: a ``done`` whose stamp
+    differs from the one seen at the start was written by this run (it is always written by rename)."""
+    try:
+        st = (folder / DONE_MARKER).stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def read_done(folder: Path) -> dict[str, Any] | None:
@@ -767,6 +781,7 @@ def run_batch(
             rows_by_index[it.index] = row
         else:
             todo.append(it)
+    stamps = {it.index: _done_stamp(out_root / it.name) for it in todo}
     emit_event("plan", {"total": len(items), "todo": len(todo), "skipped": len(items) - len(todo)})
 
     def emit(row: dict[str, Any]) -> None:
@@ -793,6 +808,13 @@ def run_batch(
     except KeyboardInterrupt:
         interrupted = True
         sweep_temporaries(out_root, [it.name for it in items])
+        # An image a worker finished (its ``done`` written) just before the interrupt, whose row had not
+        # reached this process yet, is done on disk (the next run skips it): the summary counts it too.
+        for it in todo:
+            if it.index not in rows_by_index and _done_stamp(out_root / it.name) != stamps[it.index]:
+                prev = read_done(out_root / it.name)
+                if prev is not None and prev.get("status") == "ok":
+                    rows_by_index[it.index] = dict(prev, image=os.fspath(it.image), name=it.name, index=it.index)
     wall = time.perf_counter() - t0
 
     rows = [rows_by_index[it.index] for it in items if it.index in rows_by_index]

@@ -18,6 +18,7 @@ import numpy as np
 from hoirecon.body.fit import fit_body
 from hoirecon.config import CONFIG_VERSION, PipelineConfig, config_to_dict
 from hoirecon.contact import infer_contacts, make_contact_source
+from hoirecon.contact.priors import category_prior
 from hoirecon.fitting.joint import fit_object
 from hoirecon.inputs import CheckedInputs, check_image_inputs
 from hoirecon.perception.chain import DetectionChain
@@ -35,6 +36,7 @@ class ReconstructOptions:
     mesh: Path | None = None
     focal_px: float | None = None
     fov_deg: float | None = None
+    interaction: str | None = None  # force this interaction mode (contacts.json) instead of choosing one
 
 
 StageCallback = Callable[[str, "float | None"], None]
@@ -167,6 +169,8 @@ class Pipeline:
             label = checked.label
             # resolved once per image: an unknown label fails here, before any model runs
             resolved = objects.resolve_label_verbose(label) if label else None
+            if options.interaction and resolved is not None:
+                category_prior(resolved[0], options.interaction)  # an unknown mode fails here (InputError)
             box = photo.scale_box(checked.box, s) if checked.box is not None else None
             mask = photo.resize_mask(checked.mask, image.width, image.height) if checked.mask is not None else None
             if box is not None and checked.box_from == "mask" and mask is not None and mask.any():
@@ -186,19 +190,29 @@ class Pipeline:
             mesh = objects.object_mesh(category, checked.mesh)
             _, scale_sigma = objects.size_prior(category)
         with stage("contacts"):
-            contacts, localization = infer_contacts(self.contact_source, image, detections, body, mesh, label)
+            choice, candidates = choose_candidates(image, person, obj_det, body, gravity, category, options.interaction,
+                                                   self.config.contact.modes)  # fmt: skip
+            found = {m: infer_contacts(self.contact_source, image, detections, body, mesh, label, mode=m) for m in candidates}
         with stage("fitting"):
-            fit = fit_object(
-                body, mesh, contacts, obj_det, person, image.camera,
-                scale_sigma=scale_sigma, upright=props.upright, config=self.config.fit, device=self.config.device,
-                body_model=self.body_model, ground=ground,
-            )  # fmt: skip
+            fits = {}
+            for m in candidates:
+                upright, g = mode_pose(category, m, props.upright, ground)
+                fits[m] = fit_object(
+                    body, mesh, found[m][0], obj_det, person, image.camera,
+                    scale_sigma=scale_sigma, upright=upright, config=self.config.fit, device=self.config.device,
+                    body_model=self.body_model, ground=g,
+                )  # fmt: skip
+            choice = pick_mode(choice, {m: f.losses for m, f in fits.items()}, self.config.contact.modes)
+            fit = fits[choice.name]
+            contacts, localization = found[choice.name]
+            props_upright = mode_pose(category, choice.name, props.upright, ground)[0]
         resolved = {
             "config_version": CONFIG_VERSION,
             "image": str(image_path),
             "object_label": label,
             "object_category": category,
-            "object_upright": props.upright,
+            "object_upright": props_upright,
+            "interaction": choice.name,
             "label_match": {"how": how, "score": score},
             "object_box": photo.scale_box(obj_det.box, 1.0 / s).as_list(),
             "working_image": {"width": image.width, "height": image.height, "scale": s,
@@ -222,6 +236,7 @@ class Pipeline:
             timings=timings,
             contact_views=(localization.human_view_set(), localization.object_views),
             gravity=gravity,
+            interaction=choice,
         )
 
 
@@ -245,3 +260,61 @@ def ground_stage(body_model, config, image, person, body, category: str, support
     if prior is not None:
         body = fit_body(body_model, person, image.camera, config.body_fit, targets=tg, gravity=prior)
     return body, gravity, G.ground_prior(gravity, seen, support, cfg)
+
+
+def choose_candidates(image, person, obj_det, body, gravity, category: str, forced: str | None, config):
+    """The interaction modes worth fitting: ``(ModeChoice by evidence, [mode names])``, the forced one
+    alone when given (``hoirecon.contact.modes``)."""
+    from hoirecon.contact.modes import ModeChoice, image_up, mode_evidence
+    from hoirecon.contact.priors import category_modes
+
+    modes = category_modes(category)
+    mask = obj_det.mask
+    if mask is None or not mask.any():
+        mask = np.zeros((image.height, image.width), bool)
+        b = obj_det.box
+        mask[int(max(b.y0, 0)):int(max(b.y1, 0)) + 1, int(max(b.x0, 0)):int(max(b.x1, 0)) + 1] = True
+    kp3 = np.asarray(body.keypoints3d, np.float64)
+    from hoirecon.body.model import KEYPOINT_NAMES
+
+    pelvis = 0.5 * (kp3[KEYPOINT_NAMES.index("left_hip")] + kp3[KEYPOINT_NAMES.index("right_hip")])
+    up2d = image_up(image.camera.K, pelvis, None if gravity is None else gravity.up)
+    height = float(max(person.box.height, person.box.width))
+    scores = mode_evidence(modes, person.keypoints, person.visibility, mask, height, up2d, config)
+    if forced is not None:
+        category_prior(category, forced)  # InputError for an unknown mode
+        return ModeChoice(name=forced, how="forced", scores=tuple(scores)), [forced]
+    if len(modes) == 1:
+        return ModeChoice(name=modes[0]["name"], how="only mode", scores=tuple(scores)), [modes[0]["name"]]
+    best = scores[0].evidence
+    cands = [s.name for s in scores if s.evidence >= config.candidate_ratio * best][: max(1, config.max_candidates)]
+    return ModeChoice(name=cands[0], how="evidence", scores=tuple(scores)), cands
+
+
+def pick_mode(choice, losses_by_mode: dict, config):
+    """The candidate with the largest evidence x agreement (``hoirecon.contact.modes.fit_agreement``);
+    ``choice`` unchanged but for the scores when only one was fitted."""
+    import dataclasses
+
+    from hoirecon.contact.modes import fit_agreement
+
+    scores = tuple(dataclasses.replace(s, agreement=fit_agreement(losses_by_mode[s.name], config))
+                   if s.name in losses_by_mode else s for s in choice.scores)  # fmt: skip
+    if len(losses_by_mode) < 2:
+        return dataclasses.replace(choice, scores=scores)
+    fitted = [s for s in scores if s.name in losses_by_mode]
+    best = max(fitted, key=lambda s: (s.total, s.evidence))
+    return dataclasses.replace(choice, name=best.name, how="analysis-by-synthesis", scores=scores)
+
+
+def mode_pose(category: str, mode: str, upright: bool, ground):
+    """``(upright, ground prior)`` of an interaction mode: its ``pose`` ("upright" / "any") and
+    ``support`` ("floor" / "either" / "none") where it states them, else the category's."""
+    import dataclasses
+
+    m = category_prior(category, mode)
+    if "pose" in m:
+        upright = m["pose"] == "upright"
+    if ground is not None and "support" in m:
+        ground = dataclasses.replace(ground, object_support=m["support"])
+    return upright, ground

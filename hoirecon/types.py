@@ -282,7 +282,8 @@ class Reconstruction:
     localizer gave per-vertex values), reused for the contact pictures. ``quality``: ``{"status": "ok" |
     "suspect", "reasons": [...], "checks": {...}}`` (``hoirecon.quality.assess``). ``image`` is the
     working copy the stages ran on (``image.original_size`` and ``image.scale`` relate it to the photo).
-    ``gravity``: the photo's up (``hoirecon.ground.Gravity``, camera frame) or None (ground stage off)."""
+    ``gravity``: the photo's up (``hoirecon.ground.Gravity``, camera frame) or None (ground stage off).
+    ``interaction``: the interaction mode chosen (``hoirecon.contact.modes.ModeChoice``) or None."""
 
     image: ImageInput
     detections: Detections
@@ -293,6 +294,7 @@ class Reconstruction:
     contact_views: tuple[Any, Any] = (None, None)
     quality: Mapping[str, Any] = field(default_factory=dict)
     gravity: Any = None
+    interaction: Any = None
 
 
 @dataclass(frozen=True)

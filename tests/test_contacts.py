@@ -18,9 +18,13 @@ def test_every_library_category_has_a_prior_naming_real_parts():
     for cat, entry in categories().items():
         assert cat in priors, f"no contact prior for {cat}"
         assert "init" not in priors[cat]  # the pose prior is the object's own (objects.json: pose_prior)
-        for pair in priors[cat]["pairs"]:
-            assert pair["body"] in body_parts, (cat, pair)
-            assert pair["object"] in entry["parts"], (cat, pair)
+        modes = priors[cat]["modes"]
+        assert modes and len({m["name"] for m in modes}) == len(modes), cat
+        for mode in modes:
+            assert mode["pairs"], (cat, mode["name"])
+            for pair in mode["pairs"]:
+                assert pair["body"] in body_parts, (cat, mode["name"], pair)
+                assert pair["object"] in entry["parts"], (cat, mode["name"], pair)
 
 
 def test_selection_rules():

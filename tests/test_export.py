@@ -753,4 +753,4 @@ def test_params_schema_version(written):
 
     recon, out, paths = written
     p = _strict_json(paths["params.json"])
-    assert p["schema_version"] == SCHEMA_VERSION == 2 and list(p)[:2] == ["schema_version", "version"]
+    assert p["schema_version"] == SCHEMA_VERSION == 3 and list(p)[:2] == ["schema_version", "version"]

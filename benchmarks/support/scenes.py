@@ -165,7 +165,8 @@ def _configs() -> dict[str, CategoryConfig]:
             (np.asarray(s["direction"], np.float64) / np.linalg.norm(s["direction"]), float(s["max"]))
             for s in c.get("slides", [])
         )
-        pairs = tuple((p["body"], p["object"]) for p in priors.get(cat, {}).get("pairs", []))
+        modes = priors.get(cat, {}).get("modes", [{}])
+        pairs = tuple((p["body"], p["object"]) for p in modes[0].get("pairs", []))  # the default mode's
         out[cat] = CategoryConfig(
             category=cat, preset=c["preset"], primary=(c["primary"][0], c["primary"][1]),
             target=tuple(c["target"]), anchor_offset=np.asarray(c.get("anchor_offset", [0, 0, 0]), np.float64),

@@ -48,12 +48,14 @@ INTERACTVLM_REPO = typer.Option(None, "--interactvlm-repo", help="InteractVLM ch
 MAX_SIDE = typer.Option(WORKING_MAX_SIDE, "--max-side", min=256, help="Perception and fitting run on a copy of the photo whose longer side is at most this many pixels (results are given for the photo itself).")
 CONFIG = typer.Option(None, "--config", help="Repeat a run: the settings of this config.json (one that hoirecon wrote, or a JSON object with some of its settings); options given on the command line win.")
 QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+INTERACTION = typer.Option(None, "--interaction", metavar="MODE", help="How the person uses the object, e.g. sit, stand_on, carry (the category's modes: `hoirecon objects`); default: chosen from the photo. In a batch: for photos whose sidecar names none.")
 
 #: the per-run options: parameter name -> (annotation, option, RunOptions field or None)
 _PER_RUN: dict[str, tuple[Any, Any, str | None]] = {
     "object_label": (Optional[str], OBJECT, None),
     "mesh": (Optional[Path], MESH, None),
     "focal_px": (Optional[float], FOCAL_PX, None),
+    "interaction": (Optional[str], INTERACTION, None),
     "device": (str, DEVICE, "device"),
     "body_model": (BodyModelName, BODY_MODEL, "body_model"),
     "smplx_dir": (Optional[Path], SMPLX_DIR, "smplx_dir"),
@@ -83,6 +85,7 @@ class RunArgs:
     object_label: str | None = None
     mesh: Path | None = None
     focal_px: float | None = None
+    interaction: str | None = None
     config_file: Path | None = None
     quiet: bool = False
 
@@ -117,7 +120,8 @@ def _run_args(ctx: typer.Context, values: dict[str, Any]) -> RunArgs:
                 if field is not None and not _given(ctx, name)}  # fmt: skip
         options = dataclasses.replace(options, **keep)
     return RunArgs(options=options, object_label=values["object_label"], mesh=values["mesh"],
-                   focal_px=values["focal_px"], config_file=config_file, quiet=bool(values["quiet"]))  # fmt: skip
+                   focal_px=values["focal_px"], interaction=values["interaction"], config_file=config_file,
+                   quiet=bool(values["quiet"]))  # fmt: skip
 
 
 def per_run_options(fn: Callable[..., Any]) -> Callable[..., Any]:

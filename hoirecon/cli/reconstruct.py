@@ -26,6 +26,7 @@ Examples:
   hoirecon reconstruct examples/camera.png
   hoirecon reconstruct photo.jpg                    # detect person + object (needs YOLO weights)
   hoirecon reconstruct photo.jpg --object chair --object-box 120,340,610,900
+  hoirecon reconstruct photo.jpg --object chair --object-box 120,340,610,900 --interaction stand_on
   hoirecon reconstruct photo.jpg --object "tennis racket" --object-mask racket.png --out results/photo
   hoirecon reconstruct photo.jpg --object chair --mesh my_chair.glb --device cuda
   hoirecon reconstruct photo.jpg --body-model smplx --smplx-dir ~/models/smplx --gender female
@@ -75,10 +76,15 @@ def _reconstruct(checked, out_dir: Path, run: opt.RunArgs) -> None:
 
     pipe = Pipeline(config, notice=print_notice)
     name = shown(checked.image_path.name, 60)
-    if checked.label and checked.category is None:
+    category = checked.category
+    if checked.label and category is None:
         from hoirecon.objects import resolve_label
 
-        resolve_label(checked.label)  # the text-embedding step: an unknown label fails before the body model loads
+        category = resolve_label(checked.label)  # the text-embedding step: an unknown label fails before the body model loads
+    if run.interaction and category is not None:
+        from hoirecon.contact.priors import category_prior
+
+        category_prior(category, run.interaction)  # an unknown mode fails before the models load
     if config.body_model == "anny" and not anny_data_ready():
         print_notice("building Anny's body-model data once into the hoirecon cache (about a minute; later runs load it in under a second)")
 
@@ -87,14 +93,15 @@ def _reconstruct(checked, out_dir: Path, run: opt.RunArgs) -> None:
         pipe.body_model  # load (or fail on missing model files) before any image work
         pipe.contact_source  # fail now on a missing --contacts folder or InteractVLM checkout
         progress.done("models")
-        recon = pipe.run(checked.image_path, ReconstructOptions(), on_stage=progress.stage, checked=checked)
+        recon = pipe.run(checked.image_path, ReconstructOptions(interaction=run.interaction), on_stage=progress.stage,
+                         checked=checked)
         progress.start("export")
         write_outputs(recon, out_dir)
         progress.done("export")
     t = recon.timings
     print_info(
         f"{name}: person {recon.detections.person.backend}, object mask {recon.detections.object.backend}; "
-        f"{recon.fit.object.mesh.category} fitted in {sum(t.values()):.1f} s "
+        f"{recon.fit.object.mesh.category} ({recon.interaction.name if recon.interaction else '-'}) fitted in {sum(t.values()):.1f} s "
         f"(contact {100 * recon.fit.losses.get('contact_distance_m', float('nan')):.1f} cm, "
         f"silhouette IoU {recon.fit.losses.get('silhouette_iou', float('nan')):.2f}) -> {shown(out_dir)}"
     )

@@ -57,5 +57,7 @@ class ContactSource:
                 "needs_body_model": cls.needs_body_model}  # fmt: skip
 
     def __call__(self, image: ImageInput, detections: Detections, body: BodyFit, object_mesh: ObjectMesh,
-                 label: str) -> Localization:  # fmt: skip
+                 label: str, mode: str | None = None) -> Localization:  # fmt: skip
+        """Localize the contacts. ``mode``: the interaction mode (``contacts.json``) the contacts are
+        asked for; a source that reads the contacts from the photo itself (InteractVLM) ignores it."""
         raise NotImplementedError

@@ -7,7 +7,8 @@
     ├── contacts_dir      interactvlm-import: the demo outputs; interactvlm-run: where its inputs/outputs go
     ├── interactvlm_repo  interactvlm-run: the InteractVLM checkout (with its weights)
     ├── rll:   RLLConfig      the lift of 2D maps to vertices and the vertex selection
-    └── prior: ContactConfig  the offline prior estimate (hoirecon.contact.priors)
+    ├── prior: ContactConfig  the offline prior estimate (hoirecon.contact.priors)
+    └── modes: ModeConfig     the choice of the interaction mode (hoirecon.contact.modes)
 
 Which of the source-specific settings a source needs is declared by the source itself
 (``ContactSource.requires``). Every value is a plain JSON value, so ``dataclasses.asdict`` of the tree
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["RLLConfig", "ContactConfig", "ContactStageConfig"]
+__all__ = ["RLLConfig", "ContactConfig", "ContactStageConfig", "ModeConfig"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,24 @@ class ContactConfig:
 
 
 @dataclass(frozen=True)
+class ModeConfig:
+    """Settings of the mode choice (``ContactStageConfig.modes``; :mod:`hoirecon.contact.modes`); scales in units of the person's
+    height in the image, level in units of the object mask's height."""
+
+    near_scale: float = 0.06
+    far_scale: float = 0.12
+    level_scale: float = 0.25
+    unseen: float = 0.5  # the score of a statement about a group the photo does not show
+    floor: float = 0.05  # a failed statement keeps this much
+    min_visibility: float = 0.3
+    candidate_ratio: float = 0.35  # modes with at least this fraction of the best evidence are fitted ...
+    max_candidates: int = 2  # ... at most this many
+    contact_scale_m: float = 0.03  # agreement: exp(-contact distance / this)
+    penetration_free_m: float = 0.01  # agreement: penetration up to this is free ...
+    penetration_scale_m: float = 0.02  # ... then exp(-excess / this)
+
+
+@dataclass(frozen=True)
 class ContactStageConfig:
     """The contact stage: which source localizes the contacts, its settings, the lift and the prior."""
 
@@ -56,3 +75,4 @@ class ContactStageConfig:
     interactvlm_repo: str | None = None  # run: the InteractVLM checkout (with its weights)
     rll: RLLConfig = field(default_factory=RLLConfig)
     prior: ContactConfig = field(default_factory=ContactConfig)
+    modes: ModeConfig = field(default_factory=ModeConfig)  # which interaction mode the photo shows

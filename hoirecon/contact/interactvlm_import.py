@@ -44,7 +44,7 @@ class InteractVLMImport(ContactSource):
         return src
 
     def __call__(self, image: ImageInput, detections: Detections, body: BodyFit, object_mesh: ObjectMesh,
-                 label: str) -> Localization:  # fmt: skip
+                 label: str, mode: str | None = None) -> Localization:  # fmt: skip
         hp, op, files = import_contacts(self.directory, body, object_mesh, stem=Path(image.path).stem)
         return Localization(source=self.name, human_prob=hp, object_prob=op, details={"files": files},
                             precise=self.precise)  # fmt: skip

@@ -58,7 +58,7 @@ class InteractVLMRun(ContactSource):
         return src
 
     def __call__(self, image: ImageInput, detections: Detections, body: BodyFit, object_mesh: ObjectMesh,
-                 label: str) -> Localization:  # fmt: skip
+                 label: str, mode: str | None = None) -> Localization:  # fmt: skip
         name = sample_name(label, image.path)
         if self.work_dir is not None:
             img_folder = self.work_dir / name  # one sample per --img_folder: the demo runs every subfolder

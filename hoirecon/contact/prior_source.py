@@ -48,10 +48,10 @@ class PriorSource(ContactSource):
         return src
 
     def __call__(self, image: ImageInput, detections: Detections, body: BodyFit, object_mesh: ObjectMesh,
-                 label: str) -> Localization:  # fmt: skip
+                 label: str, mode: str | None = None) -> Localization:  # fmt: skip
         person = detections.person
         diag = float(np.hypot(person.box.width, person.box.height))
-        c = infer_contacts(body, object_mesh, detections.object, image.camera, diag, self.prior)
+        c = infer_contacts(body, object_mesh, detections.object, image.camera, diag, self.prior, mode=mode)
         hv = render_human_views(self.body_model, size=self.rll.size)
         if hv.num_vertices != len(body.vertices):
             raise InputError(f"prior: the body model renders {hv.num_vertices} vertices, the body has {len(body.vertices)}")
@@ -63,6 +63,6 @@ class PriorSource(ContactSource):
             object_views=ov,
             human_maps=paint(hv, indicator(hv.num_vertices, c.human_vertices), blur),
             object_maps=paint(ov, indicator(ov.num_vertices, c.object_vertices), blur),
-            details={"prior_pairs": [list(p) for p in c.pairs]},
+            details={"prior_pairs": [list(p) for p in c.pairs], "mode": mode},
             precise=self.precise,
         )

@@ -1,6 +1,8 @@
 """Offline contact estimate: per-category body-part/object-part priors narrowed by image evidence.
 
-The priors live in ``hoirecon/data/contacts.json``. Image evidence: a body part whose projected
+The priors live in ``hoirecon/data/contacts.json``: per category, its interaction modes (sit, stand on,
+carry, ...), each with its own pairs (``category_modes``; the first is the default; which one a photo
+shows is chosen by ``hoirecon.contact.modes``). Image evidence: a body part whose projected
 vertices fall on (a dilation of) the object's mask is likely to touch it; of alternative pairs (either
 hand holds the cup) the best-supported is kept, optional pairs need evidence, required pairs are dropped
 when their part does not come near the object's mask at all, and a kept part is narrowed to the vertices
@@ -22,7 +24,8 @@ from hoirecon.contact.config import ContactConfig
 from hoirecon.errors import InputError
 from hoirecon.types import BodyFit, CameraIntrinsics, ContactSet, ObjectDetection, ObjectMesh
 
-__all__ = ["ContactConfig", "contact_priors", "category_prior", "part_evidence", "select_pairs", "infer_contacts"]
+__all__ = ["ContactConfig", "contact_priors", "category_modes", "category_prior", "part_evidence", "select_pairs",
+           "infer_contacts"]
 
 
 @lru_cache(maxsize=1)
@@ -31,11 +34,25 @@ def contact_priors() -> dict[str, Any]:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
-def category_prior(category: str) -> dict[str, Any]:
+def category_modes(category: str) -> list[dict[str, Any]]:
+    """The category's interaction modes (``contacts.json``), default first. Raises InputError for a
+    category without one."""
     priors = contact_priors()
     if category not in priors:
         raise InputError(f"no contact prior for object category '{category}'; known: {', '.join(sorted(priors))}")
-    return priors[category]
+    return priors[category]["modes"]
+
+
+def category_prior(category: str, mode: str | None = None) -> dict[str, Any]:
+    """One interaction mode of the category (``{"name", "about", "pairs", "evidence", ...}``): ``mode``
+    by name, or the default (first). Raises InputError for an unknown category or mode."""
+    modes = category_modes(category)
+    if mode is None:
+        return modes[0]
+    for m in modes:
+        if m["name"] == mode:
+            return m
+    raise InputError(f"no interaction mode '{mode}' for '{category}'; its modes: {', '.join(m['name'] for m in modes)}")
 
 
 def part_evidence(
@@ -97,9 +114,11 @@ def infer_contacts(
     camera: CameraIntrinsics,
     person_diag: float,
     cfg: ContactConfig = ContactConfig(),
+    mode: str | None = None,
 ) -> ContactSet:
-    """Contacts on both meshes for this image (see the module docstring)."""
-    prior = category_prior(mesh.category)
+    """Contacts on both meshes for this image (see the module docstring), with the pairs of the
+    interaction ``mode`` (default: the category's first)."""
+    prior = category_prior(mesh.category, mode)
     scores, on_object = part_evidence(body, camera, obj.mask, person_diag, cfg)
     kept = select_pairs(prior, scores, cfg)
     h_idx, h_pair, o_idx, o_pair, pairs = [], [], [], [], []

@@ -53,8 +53,10 @@ def _select(prob: np.ndarray, threshold: float, cfg: RLLConfig) -> np.ndarray:
 
 
 def _prior_pairs(category: str) -> list[tuple[str, str]]:
+    """Every (body part, object part) pair of any of the category's interaction modes."""
     entry = contact_priors().get(category)
-    return [(p["body"], p["object"]) for p in entry["pairs"]] if entry else []
+    pairs = [(p["body"], p["object"]) for m in entry["modes"] for p in m["pairs"]] if entry else []
+    return list(dict.fromkeys(pairs))
 
 
 def vertex_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:

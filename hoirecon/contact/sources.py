@@ -72,17 +72,18 @@ def _open_pose(body_model: Any, body: BodyFit) -> tuple[np.ndarray | None, np.nd
 
 
 def infer_contacts(source: ContactSource, image: ImageInput, detections: Detections, body: BodyFit, mesh: ObjectMesh,
-                   label: str | None = None, config: ContactStageConfig | None = None
+                   label: str | None = None, config: ContactStageConfig | None = None, mode: str | None = None
                    ) -> tuple[ContactSet, Localization]:  # fmt: skip
     """source -> lift -> ContactSet, for one image. ``label``: the object's label (default the
     detection's, else the mesh's category); ``config``: the stage config whose ``rll`` settings the
-    lift and selection use (default the one the source was made from).
+    lift and selection use (default the one the source was made from); ``mode``: the interaction mode
+    whose contacts are asked for (default: the category's first; see ``ContactSource.__call__``).
 
     Returns the contacts and the source's Localization with ``open_pose_vertices`` /
     ``open_pose_faces`` (when the source has the body model) and ``human_contact`` /
     ``object_contact`` filled in: everything the contact pictures need."""
     cfg = config if config is not None else (getattr(source, "config", None) or ContactStageConfig())
-    loc = source(image, detections, body, mesh, label or detections.object.label or mesh.category)
+    loc = source(image, detections, body, mesh, label or detections.object.label or mesh.category, mode=mode)
     contacts = contacts_from_localization(loc, body, mesh, cfg.rll)
     verts, faces = _open_pose(getattr(source, "body_model", None), body)
     loc = dataclasses.replace(loc, open_pose_vertices=verts, open_pose_faces=faces,

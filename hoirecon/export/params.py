@@ -30,7 +30,7 @@ __all__ = ["build_params", "jsonable", "rotation_to_axis_angle", "PARAMS_VERSION
 
 PARAMS_VERSION = 1
 #: Version of ``params.schema.json`` that :func:`build_params` output conforms to.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 FRAMES = {
     "internal": "camera: x right, y down, z forward, metres",
@@ -125,6 +125,8 @@ def build_params(recon: Reconstruction) -> dict:
         contacts["human_prob"] = _prob(con.human_prob)
     if con.object_prob is not None:
         contacts["object_prob"] = _prob(con.object_prob)
+    if recon.interaction is not None:
+        contacts["interaction"] = recon.interaction.as_dict()
 
     params = {
         "schema_version": SCHEMA_VERSION,

@@ -1,0 +1,177 @@
+"""Interaction modes: the data, the evidence rules on synthetic masks and landmarks with a known answer,
+the choice by analysis by synthesis, and --interaction end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from hoirecon.contact.config import ModeConfig
+from hoirecon.contact.modes import GROUPS, ModeChoice, ModeScore, fit_agreement, image_up, mode_evidence
+from hoirecon.contact.priors import category_modes, category_prior, contact_priors
+from hoirecon.errors import InputError
+
+H, W = 480, 640
+PERSON_PX = 400.0
+
+
+def _landmarks(**where) -> np.ndarray:
+    """(33, 2) landmarks: every group at (0, 0) (far from everything) unless placed at (x, y)."""
+    kp = np.full((33, 2), 5.0)
+    for group, xy in where.items():
+        kp[list(GROUPS[group])] = xy
+    return kp
+
+
+def _rect(x0, y0, x1, y1) -> np.ndarray:
+    m = np.zeros((H, W), bool)
+    m[y0:y1, x0:x1] = True
+    return m
+
+
+def _best(category, kp, mask, vis=None) -> str:
+    return mode_evidence(category_modes(category), kp, np.ones(33) if vis is None else vis, mask, PERSON_PX)[0].name
+
+
+BENCH = _rect(100, 300, 400, 400)  # seat top at y = 300, the floor at y = 400
+CHAIR_BACK = _rect(300, 150, 400, 400)
+
+
+def test_modes_data_is_complete():
+    names = {"sit", "hand_on", "stand_on", "carry"}
+    assert names <= {m["name"] for m in category_modes("chair")}
+    assert {"hold", "kick", "head"} <= {m["name"] for m in category_modes("sports_ball")}
+    groups = set(GROUPS)
+    for cat, entry in contact_priors().items():
+        for m in entry["modes"]:
+            ev = m["evidence"]
+            assert set(ev) <= {"near", "far", "level", "prior"}, (cat, m["name"])
+            for key in ("near", "far", "level"):
+                assert set(ev.get(key, {})) <= groups, (cat, m["name"], key)
+            assert m.get("pose", "upright") in ("upright", "any") and m.get("support", "floor") in ("floor", "either", "none")
+    assert category_prior("chair")["name"] == "sit"  # the first mode is the default
+    with pytest.raises(InputError, match="no interaction mode 'fly' for 'chair'.*sit, hand_on"):
+        category_prior("chair", "fly")
+
+
+def test_feet_on_the_top_of_a_bench_mean_standing_on_it():
+    kp = _landmarks(feet=(250, 305), knees=(250, 230), hips=(250, 150), shoulders=(250, 20), hands=(200, 120), head=(250, 10))
+    assert _best("bench", kp, BENCH) == "stand_on"
+
+
+def test_hips_on_the_seat_mean_sitting_and_the_choice_flips_with_the_evidence():
+    sit = _landmarks(hips=(250, 310), knees=(320, 310), feet=(330, 420), shoulders=(250, 180), hands=(300, 300), head=(250, 130))
+    assert _best("bench", sit, BENCH) == "sit"
+    stand = _landmarks(feet=(250, 305), knees=(250, 230), hips=(250, 150), shoulders=(250, 20), hands=(200, 120), head=(250, 10))
+    assert _best("bench", stand, BENCH) == "stand_on"
+
+
+def test_a_wrist_on_the_backrest_with_the_hips_far_means_hand_on():
+    kp = _landmarks(hands=(310, 160), hips=(150, 250), shoulders=(150, 100), knees=(150, 330), feet=(150, 420), head=(150, 60))
+    scores = mode_evidence(category_modes("chair"), kp, np.ones(33), CHAIR_BACK, PERSON_PX)
+    assert scores[0].name == "hand_on"
+    assert scores[0].terms["far:hips"] > 0.9 and scores[0].terms["near:hands"] > 0.9
+    assert abs(sum(s.evidence for s in scores) - 1.0) < 1e-9
+    # the same person with the hips on the seat sits
+    kp2 = _landmarks(hands=(310, 160), hips=(330, 320), shoulders=(330, 190), knees=(250, 320), feet=(250, 420), head=(330, 150))
+    assert _best("chair", kp2, CHAIR_BACK) == "sit"
+
+
+def test_a_ball_at_the_foot_is_kicked_at_the_head_headed_in_the_hands_held():
+    ball = _rect(300, 380, 340, 420)
+    base = dict(shoulders=(200, 150), hips=(200, 260), knees=(200, 330), head=(200, 100))
+    assert _best("sports_ball", _landmarks(feet=(305, 400), hands=(150, 250), **base), ball) == "kick"
+    head = dict(base, head=(320, 390))
+    assert _best("sports_ball", _landmarks(feet=(200, 450), hands=(150, 250), **head), ball) == "head"
+    assert _best("sports_ball", _landmarks(feet=(200, 450), hands=(310, 400), **base), ball) == "hold"
+
+
+def test_unseen_groups_are_neutral_and_up_follows_gravity():
+    kp = _landmarks(feet=(250, 305))
+    vis = np.zeros(33)
+    s = mode_evidence(category_modes("bench"), kp, vis, BENCH, PERSON_PX)
+    assert all(v == ModeConfig().unseen for m in s for v in m.terms.values())
+    # up along the image's -y for a level camera; a rolled camera turns it
+    K = np.array([[500.0, 0, 320], [0, 500, 240], [0, 0, 1]])
+    np.testing.assert_allclose(image_up(K, np.array([0, 0, 3.0]), np.array([0, -1.0, 0])), [0, -1], atol=1e-9)
+    r = np.deg2rad(20)
+    u = image_up(K, np.array([0, 0, 3.0]), np.array([np.sin(r), -np.cos(r), 0]))
+    assert abs(np.degrees(np.arctan2(u[0], -u[1])) - 20) < 0.5
+    np.testing.assert_allclose(image_up(K, np.zeros(3), None), [0, -1])
+
+
+def test_agreement_prefers_the_fit_that_explains_the_photo():
+    good = {"silhouette_iou": 0.8, "contact_distance_m": 0.005, "penetration_max_m": 0.004}
+    hidden = {"silhouette_iou": 0.1, "contact_distance_m": 0.005, "penetration_max_m": 0.004}  # behind the person
+    apart = {"silhouette_iou": 0.8, "contact_distance_m": 0.3, "penetration_max_m": 0.0}
+    deep = {"silhouette_iou": 0.8, "contact_distance_m": 0.005, "penetration_max_m": 0.08}
+    a = fit_agreement(good)
+    assert a > 0.6 and all(fit_agreement(x) < 0.5 * a for x in (hidden, apart, deep))
+    from hoirecon.pipeline import pick_mode
+
+    choice = ModeChoice("sit", "evidence", (ModeScore("sit", 0.6), ModeScore("hand_on", 0.4)))
+    picked = pick_mode(choice, {"sit": hidden, "hand_on": good}, ModeConfig())
+    assert picked.name == "hand_on" and picked.how == "analysis-by-synthesis"
+    assert pick_mode(choice, {"sit": good, "hand_on": hidden}, ModeConfig()).name == "sit"
+
+
+def test_occlusion_rule_an_object_wholly_behind_the_person_is_penalised():
+    """The fitter's silhouette agreement (what the choice reads): an object drawn only where the person
+    hides it leaves the visible object pixels uncovered."""
+    import torch
+
+    from hoirecon.fitting.problem import diagnostics
+    from hoirecon.types import ContactSet, ObjectMesh
+
+    class _Pb:  # the two things diagnostics reads of a FitProblem besides the projection
+        size = (W, H)
+        device = "cpu"
+        object_mask = _rect(300, 100, 400, 300)  # the visible object, beside the person
+        person_only = torch.as_tensor(_rect(100, 100, 300, 400).astype(np.float32))
+
+        def project(self, v):
+            return v[:, :2] * 100.0 + torch.tensor([320.0, 240.0], dtype=v.dtype)
+
+    pb = _Pb()
+    v = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], np.float64)
+    f = np.array([[0, 1, 2], [0, 2, 3]])
+    mesh = ObjectMesh(category="box", vertices=v.astype(np.float32), faces=f, part_of_vertex=np.zeros(4, np.int64),
+                      part_names=("surface",), symmetry="none", source="test")  # fmt: skip
+
+    def placed(x0, y0):  # the unit square drawn over [x0, x0 + 100) x [y0, y0 + 200)
+        return np.stack([(v[:, 0] * 100 + x0 - 320) / 100, (v[:, 1] * 200 + y0 - 240) / 100, np.full(4, 3.0)], 1)
+
+    empty = ContactSet(human_vertices=np.zeros(0, np.int64), object_vertices=np.zeros(0, np.int64), pairs=(),
+                       pair_of_human_vertex=np.zeros(0, np.int16), pair_of_object_vertex=np.zeros(0, np.int16), source="t")
+    body = _tiny_body()
+    seen = diagnostics(body, empty, placed(300, 100), np.zeros(3), mesh, pb)["silhouette_iou"]
+    behind = diagnostics(body, empty, placed(150, 150), np.zeros(3), mesh, pb)["silhouette_iou"]
+    assert seen > 0.9 and behind < 0.05
+
+
+def _tiny_body():
+    from hoirecon.types import BodyFit
+
+    v = np.array([[10, 10, 10], [11, 10, 10], [10, 11, 10], [10, 10, 11]], np.float32)
+    f = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]])
+    return BodyFit(model_name="t", vertices=v, faces=f, keypoints3d=np.zeros((1, 3), np.float32), keypoint_names=("a",),
+                   part_of_vertex=np.zeros(4, np.int64), part_names=("p",), params={})  # fmt: skip
+
+
+def test_interaction_option_overrides_and_unknown_mode_is_an_input_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from hoirecon.cli.main import app
+
+    runner = CliRunner()
+    bad = runner.invoke(app, ["reconstruct", "examples/astronaut.png", "--interaction", "fly", "--out", str(tmp_path / "bad"), "-q"])
+    assert bad.exit_code == 2 and "no interaction mode 'fly' for 'helmet'" in bad.output
+    assert not (tmp_path / "bad" / "params.json").exists()
+    ok = runner.invoke(app, ["reconstruct", "examples/astronaut.png", "--interaction", "wear", "--out", str(tmp_path / "w"), "-q"])
+    assert ok.exit_code == 0, ok.output
+    inter = json.loads((tmp_path / "w" / "params.json").read_text())["contacts"]
+    assert inter["interaction"]["mode"] == "wear" and inter["interaction"]["how"] == "forced"
+    assert inter["pairs"] == [["head", "shell"]]
+    assert {m["name"] for m in inter["interaction"]["modes"]} == {"wear", "hold"}
