@@ -160,6 +160,58 @@ def test_keyboard_interrupt_mid_write_leaves_no_half_written_folder(tmp_path, mo
     assert [r["status"] for r in res.rows] == ["skipped", "ok", "ok"] and res.exit_code == 0
 
 
+def test_interrupt_counts_an_image_done_on_disk_whose_row_was_not_received(tmp_path, monkeypatch):
+    """Ctrl-C after a worker wrote an image's ``done`` but before its row reached the batch: the image is
+    done (a resume skips it), so the interrupted run's summary counts it; an older ``done`` of an image
+    this run did not reach (--overwrite) is not counted."""
+    src = tmp_path / "in"
+    write_small_inputs(src, good=3, bad=False)
+    out = tmp_path / "out"
+    real_process_item = B.process_item
+
+    def interrupt_at(name, before):
+        def process_item(item, out_root):
+            if before and item.name == name:
+                raise KeyboardInterrupt
+            row = real_process_item(item, out_root)
+            if item.name == name:  # done written, the row lost
+                raise KeyboardInterrupt
+            return row
+
+        return process_item
+
+    monkeypatch.setattr(B, "process_item", interrupt_at("good_1", before=False))
+    with pytest.raises(KeyboardInterrupt):
+        _run(src, out)
+    assert {p.parent.name for p in out.glob("*/done")} == {"good_0", "good_1"}
+    s = json.loads((out / "summary.json").read_text())
+    assert s["interrupted"] is True and s["counts"]["ok"] == 2 and s["counts"]["not_run"] == 1
+    assert [r["name"] for r in s["images"]] == ["good_0", "good_1"] and s["images"][1]["object_category"] == "cup"
+    monkeypatch.setattr(B, "process_item", real_process_item)
+    assert [r["status"] for r in _run(src, out).rows] == ["skipped", "skipped", "ok"]
+    monkeypatch.setattr(B, "process_item", interrupt_at("good_1", before=True))
+    with pytest.raises(KeyboardInterrupt):
+        _run(src, out, overwrite=True)
+    s = json.loads((out / "summary.json").read_text())
+    assert s["counts"]["ok"] == 1 and s["counts"]["not_run"] == 2 and [r["name"] for r in s["images"]] == ["good_0"]
+
+
+def test_pool_workers_keep_an_inherited_ignored_sigint():
+    """A pool worker exits on SIGINT like its parent, and ignores it where its parent does (SIGINT
+    inherited as ignored: nohup, a background job); SIGTERM (the parent's stop) always ends it."""
+    saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        for inherited, expected in ((signal.SIG_IGN, signal.SIG_IGN), (signal.default_int_handler, B._exit_on_signal)):
+            signal.signal(signal.SIGINT, inherited)
+            B.init_worker(B.BatchSettings(pipeline_factory=FAKE), set_threads=False, signals=True)
+            assert signal.getsignal(signal.SIGINT) == expected
+            assert signal.getsignal(signal.SIGTERM) == B._exit_on_signal
+    finally:
+        signal.signal(signal.SIGINT, saved[0])
+        signal.signal(signal.SIGTERM, saved[1])
+        B._STATE.pipeline = None
+
+
 def test_stale_temporaries_of_a_killed_run_are_swept(tmp_path):
     src = tmp_path / "in"
     write_small_inputs(src, good=1, bad=False)
@@ -201,8 +253,12 @@ def test_missing_models_stop_the_batch_before_marking_images(tmp_path):
         assert not list(out.rglob("error.txt")) and not list(out.rglob("done"))
 
 
+# SIGINT handled as in a terminal's foreground job, whatever the test runner inherited: a background job
+# of a non-interactive shell (``pytest ... &`` in a script) starts with SIGINT ignored, which the batch
+# and its workers rightly keep, and then the Ctrl-C below would not stop it (exit 0, every image done).
 _SIGINT_SCRIPT = """
-import sys
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from hoirecon.batch import run_batch
 try:
     run_batch(sys.argv[1], sys.argv[2], jobs=2, pipeline_factory="tests._batch_support:fake_factory", turntable=False)
@@ -225,7 +281,8 @@ def test_ctrl_c_on_worker_processes_then_resume(tmp_path):
     assert list(out.glob("*/done")), proc.communicate(timeout=30)[0].decode()[-2000:]
     os.killpg(proc.pid, signal.SIGINT)
     output = proc.communicate(timeout=60)[0].decode()
-    assert proc.returncode == 130, output[-2000:]
+    finished = len(list(out.glob("*/done")))
+    assert proc.returncode == 130, f"exit {proc.returncode}, {finished} of 8 images done\n{output[-2000:]}"
     assert no_temporaries(out) == []
     done = {p.parent.name for p in out.glob("*/done")}
     assert 1 <= len(done) < 8
