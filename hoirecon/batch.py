@@ -61,10 +61,11 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _UNSAFE = re.compile(r"[^\w.-]+")
 
 #: version of summary.csv's columns and summary.json's layout (``hoirecon/data/schemas/summary.schema.json``)
-SUMMARY_SCHEMA_VERSION = 1
+SUMMARY_SCHEMA_VERSION = 2
 
 SUMMARY_FIELDS = (
-    "schema_version", "image", "name", "status", "seconds", "object_category", "object_label", "contact_distance_m",
+    "schema_version", "image", "name", "status", "seconds", "object_category", "object_label", "interaction",
+    "contact_distance_m",
     "penetration_max_m", "silhouette_iou", "loss_total", "height_m", "quality", "quality_reasons", "worker_pid",
     "peak_rss_mb", "error",
 )  # fmt: skip
@@ -315,7 +316,9 @@ def options_for(image: Path, default_label: str | None, image_options: dict[str,
     label = None if (side is not None and side.object) else default_label
     extra = dict(image_options or {})
     mesh = extra.get("mesh")
-    return ReconstructOptions(object_label=label, mesh=Path(mesh) if mesh else None, focal_px=extra.get("focal_px"))
+    inter = None if (side is not None and side.interaction) else extra.get("interaction")  # the sidecar's wins
+    return ReconstructOptions(object_label=label, mesh=Path(mesh) if mesh else None, focal_px=extra.get("focal_px"),
+                              interaction=inter)  # fmt: skip
 
 
 def _num(x: Any) -> float | None:
@@ -382,6 +385,7 @@ def process_item(item: BatchItem, out_root: str | os.PathLike[str]) -> dict[str,
             seconds=round(time.perf_counter() - t0, 3),
             object_category=recon.fit.object.mesh.category,
             object_label=recon.detections.object.label,
+            interaction=recon.interaction.name if recon.interaction is not None else None,
             contact_distance_m=_num(losses.get("contact_distance_m")),
             penetration_max_m=_num(losses.get("penetration_max_m")),
             silhouette_iou=_num(losses.get("silhouette_iou")),

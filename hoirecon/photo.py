@@ -29,7 +29,8 @@ then ``<image stem>.json`` (``photo.json``)::
       "object": "chair",                 # object label (string)
       "object_box": [x0, y0, x1, y1],    # object box, pixels
       "focal_px": 1200.0,                # focal length, pixels (> 0)
-      "person_box": [x0, y0, x1, y1]     # box around the person to reconstruct, pixels
+      "person_box": [x0, y0, x1, y1],    # box around the person to reconstruct, pixels
+      "interaction": "sit"               # the interaction mode (hoirecon objects; default: chosen from the photo)
     }
 
 All keys are optional; any other key is an error (to catch typos). Boxes are in pixel coordinates of
@@ -317,9 +318,10 @@ class Sidecar:
     object_box: tuple[float, float, float, float] | None = None
     focal_px: float | None = None
     person_box: tuple[float, float, float, float] | None = None
+    interaction: str | None = None
 
 
-_SIDECAR_KEYS = ("object", "object_box", "focal_px", "person_box")
+_SIDECAR_KEYS = ("object", "object_box", "focal_px", "person_box", "interaction")
 
 
 def sidecar_candidates(image_path: str | os.PathLike[str]) -> list[Path]:
@@ -405,6 +407,9 @@ def _parse_sidecar(path: Path) -> Sidecar:
             raise InputError(f'{where}: "{key}" needs x0 < x1 and y0 < y1, got {shown(v)}')
         return (x0, y0, x1, y1)
 
+    inter = data.get("interaction")
+    if inter is not None and (not isinstance(inter, str) or not inter.strip() or len(inter) > MAX_LABEL_CHARS):
+        raise InputError(f'{where}: "interaction" must be a mode name such as "sit" (hoirecon objects), got {shown(inter)}')
     focal = data.get("focal_px")
     if focal is not None and not (_is_number(focal) and focal > 0):
         raise InputError(f'{where}: "focal_px" must be a positive number, got {shown(focal)}')
@@ -415,6 +420,7 @@ def _parse_sidecar(path: Path) -> Sidecar:
         object_box=box("object_box"),
         focal_px=float(focal) if focal is not None else None,
         person_box=box("person_box"),
+        interaction=inter.strip() if isinstance(inter, str) else None,
     )
 
 

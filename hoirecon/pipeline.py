@@ -169,8 +169,9 @@ class Pipeline:
             label = checked.label
             # resolved once per image: an unknown label fails here, before any model runs
             resolved = objects.resolve_label_verbose(label) if label else None
-            if options.interaction and resolved is not None:
-                category_prior(resolved[0], options.interaction)  # an unknown mode fails here (InputError)
+            forced = options.interaction or (sidecar.interaction if sidecar is not None else None)
+            if forced and resolved is not None:
+                category_prior(resolved[0], forced)  # an unknown mode fails here (InputError)
             box = photo.scale_box(checked.box, s) if checked.box is not None else None
             mask = photo.resize_mask(checked.mask, image.width, image.height) if checked.mask is not None else None
             if box is not None and checked.box_from == "mask" and mask is not None and mask.any():
@@ -190,7 +191,7 @@ class Pipeline:
             mesh = objects.object_mesh(category, checked.mesh)
             _, scale_sigma = objects.size_prior(category)
         with stage("contacts"):
-            choice, candidates = choose_candidates(image, person, obj_det, body, gravity, category, options.interaction,
+            choice, candidates = choose_candidates(image, person, obj_det, body, gravity, category, forced,
                                                    self.config.contact.modes)  # fmt: skip
             found = {m: infer_contacts(self.contact_source, image, detections, body, mesh, label, mode=m) for m in candidates}
         with stage("fitting"):

@@ -175,3 +175,24 @@ def test_interaction_option_overrides_and_unknown_mode_is_an_input_error(tmp_pat
     assert inter["interaction"]["mode"] == "wear" and inter["interaction"]["how"] == "forced"
     assert inter["pairs"] == [["head", "shell"]]
     assert {m["name"] for m in inter["interaction"]["modes"]} == {"wear", "hold"}
+
+
+def test_sidecar_interaction_is_read_and_checked(tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from hoirecon import photo
+    from hoirecon.cli.main import app
+
+    img = tmp_path / "a.png"
+    shutil.copy("examples/astronaut.png", img)
+    side = json.loads(open("examples/astronaut.png.json").read())
+    (tmp_path / "a.png.json").write_text(json.dumps(dict(side, interaction="wear")))
+    assert photo.read_sidecar(img).interaction == "wear"
+    (tmp_path / "a.png.json").write_text(json.dumps(dict(side, interaction=5)))
+    with pytest.raises(InputError, match='"interaction" must be a mode name'):
+        photo.read_sidecar(img)
+    (tmp_path / "a.png.json").write_text(json.dumps(dict(side, interaction="fly")))
+    res = CliRunner().invoke(app, ["reconstruct", str(img), "--out", str(tmp_path / "o"), "-q"])
+    assert res.exit_code == 2 and "no interaction mode 'fly' for 'helmet'" in res.output

@@ -262,3 +262,17 @@ def test_floor_scene_supports_rest_on_the_true_floor(anny_body, case):
     assert np.degrees(np.arccos(np.clip(-fs.up[1], -1, 1))) < 45.0
     assert sc.person.mask.sum() > 200 and sc.object.mask.sum() > 200
     assert fs.image.rgb.shape == (sc.camera.height, sc.camera.width, 3)
+
+
+def test_mode_recipes_make_scenes_of_their_mode(anny_body):
+    from hoirecon.contact.priors import category_modes
+
+    extra = {k: v for k, v in S.mode_recipes().items() if "/" in k}
+    assert len(extra) >= 5 and set(S.category_configs()) <= set(S.mode_recipes())
+    assert S.category_configs()["suitcase"].mode == "carry" and S.category_configs()["chair"].mode == "sit"
+    for recipe, cfg in extra.items():
+        cat, _, mode = recipe.partition("/")
+        assert cfg.category == cat and cfg.mode == mode and mode in {m["name"] for m in category_modes(cat)}
+        sc = S.generate_scene(recipe, seed=0, index=0, model=anny_body)
+        assert sc.category == cat and sc.mode == mode and sc.mesh.category == cat
+        assert sc.primary_pair in sc.contacts.pairs, recipe

@@ -41,7 +41,9 @@ def test_schemas_are_valid_and_documented(name):
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["description"] and schema["title"]
-    assert schema["properties"]["schema_version"]["const"] == (SCHEMA_VERSION if name == "params" else 1)
+    from hoirecon.batch import SUMMARY_SCHEMA_VERSION
+
+    assert schema["properties"]["schema_version"]["const"] == (SCHEMA_VERSION if name == "params" else SUMMARY_SCHEMA_VERSION)
     defs = schema.get("$defs", {})
 
     def described(spec):

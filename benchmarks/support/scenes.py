@@ -65,6 +65,7 @@ __all__ = [
     "category_configs",
     "generate_scene",
     "generate_scenes",
+    "mode_recipes",
     "pose_presets",
     "preset_pose",
     "place_in_contact",
@@ -87,7 +88,7 @@ def _read_json(name: str) -> dict:
 
 def scene_settings() -> dict[str, Any]:
     """The global settings of ``bench_scenes.json`` (camera ranges, jitter, tolerances; a copy)."""
-    return copy.deepcopy({k: v for k, v in _read_json("bench_scenes.json").items() if k not in ("categories", "_doc")})
+    return copy.deepcopy({k: v for k, v in _read_json("bench_scenes.json").items() if k not in ("categories", "mode_recipes", "_doc")})
 
 
 def pose_presets(model_name: str = "anny") -> dict[str, dict[str, list[float]]]:
@@ -132,7 +133,9 @@ class CategoryConfig:
     approach: unit (3,) body-frame direction the object comes from, or ``"palm:<hand part>"`` (the
         hand's palm normal), ``"palm:<hand part>:horizontal"`` (its horizontal component).
     slides: ((unit direction (3,), max metres), ...) extra moves that stop at first contact.
-    pairs: the category's contact-prior pairs (``contacts.json``), for reference.
+    pairs: the contact-prior pairs (``contacts.json``) of the recipe's interaction mode, for reference.
+    recipe: the recipe's name (``category`` or ``category/mode`` for a recipe of another mode);
+    mode: the interaction mode the scene shows (``contacts.json``; default the category's first).
     """
 
     category: str
@@ -147,14 +150,20 @@ class CategoryConfig:
     tilt_deg: float
     spin_deg: float
     pairs: tuple[tuple[str, str], ...] = field(default=())
+    recipe: str = ""
+    mode: str = ""
 
 
 @functools.lru_cache(maxsize=1)
 def _configs() -> dict[str, CategoryConfig]:
-    table = _read_json("bench_scenes.json")["categories"]
+    data = _read_json("bench_scenes.json")
+    table = {**data["categories"], **data.get("mode_recipes", {})}
     priors = json.loads(resources.files("hoirecon.data").joinpath("contacts.json").read_text(encoding="utf-8"))
     out: dict[str, CategoryConfig] = {}
-    for cat, c in table.items():
+    for recipe, c in table.items():
+        cat, _, mode = recipe.partition("/")
+        modes = priors.get(cat, {}).get("modes", [{}])
+        mode = mode or c.get("mode") or modes[0].get("name", "")
         R = np.eye(3)
         for axis, deg in c.get("rotation_deg", []):
             R = axis_rotation(axis, deg) @ R
@@ -165,26 +174,36 @@ def _configs() -> dict[str, CategoryConfig]:
             (np.asarray(s["direction"], np.float64) / np.linalg.norm(s["direction"]), float(s["max"]))
             for s in c.get("slides", [])
         )
-        modes = priors.get(cat, {}).get("modes", [{}])
-        pairs = tuple((p["body"], p["object"]) for p in modes[0].get("pairs", []))  # the default mode's
-        out[cat] = CategoryConfig(
+        entry = next((m for m in modes if m.get("name") == mode), None)
+        if entry is None:
+            raise ValueError(f"bench_scenes.json: recipe '{recipe}' names mode '{mode}', which contacts.json lacks")
+        pairs = tuple((p["body"], p["object"]) for p in entry.get("pairs", []))
+        out[recipe] = CategoryConfig(
             category=cat, preset=c["preset"], primary=(c["primary"][0], c["primary"][1]),
             target=tuple(c["target"]), anchor_offset=np.asarray(c.get("anchor_offset", [0, 0, 0]), np.float64),
             approach=approach, slides=slides, rotation=R, yaw_deg=float(c.get("yaw_deg", 0.0)),
             tilt_deg=float(c.get("tilt_deg", 0.0)), spin_deg=float(c.get("spin_deg", 0.0)), pairs=pairs,
+            recipe=recipe, mode=mode,
         )  # fmt: skip
     return out
 
 
 def category_configs() -> dict[str, CategoryConfig]:
-    """``{category: CategoryConfig}`` for every category the benchmark covers (a copy of the dict)."""
+    """``{category: CategoryConfig}`` for every category the benchmark covers (one recipe each, the
+    object-fitting benchmark's; a copy of the dict)."""
+    return {k: v for k, v in _configs().items() if "/" not in k}
+
+
+def mode_recipes() -> dict[str, CategoryConfig]:
+    """``{recipe: CategoryConfig}`` of every recipe: the categories' and those of other interaction
+    modes (``"chair/hand_on"``; ``bench_scenes.json`` ``mode_recipes``)."""
     return dict(_configs())
 
 
 def sample_categories(n: int = 60, seed: int = 0, categories: Sequence[str] | None = None) -> list[str]:
     """The category of each of ``n`` scenes: shuffled rounds over ``categories`` (default: all
     configured), so counts differ by at most one. Deterministic in ``seed``; renders nothing."""
-    cats = sorted(categories if categories is not None else _configs())
+    cats = sorted(categories if categories is not None else category_configs())
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5CE7E5]))
     out: list[str] = []
     while len(out) < n:
@@ -318,7 +337,8 @@ class BenchScene(SyntheticScene):
         no counterpart); ``person.keypoints`` holds the noisy ones, ``person.visibility`` 0 for dropped.
     primary_pair: the pair the object was placed with, as touching (in ``contacts.pairs``): the
         category's primary pair, or its object part against another of the recipe's target parts.
-    prior_pairs: the category's contact-prior pairs (contacts.json), whether touching or not.
+    prior_pairs: the contact-prior pairs (contacts.json) of the scene's mode, whether touching or not.
+    mode: the interaction mode the scene shows (its recipe's).
     """
 
     category: str
@@ -332,6 +352,7 @@ class BenchScene(SyntheticScene):
     landmarks_true: np.ndarray
     primary_pair: tuple[str, str]
     prior_pairs: tuple[tuple[str, str], ...]
+    mode: str
     seed: int
     index: int
     attempts: int
@@ -600,12 +621,12 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
         body_model=model.name, pose=pose.numpy().astype(np.float32), shape=shape.numpy().astype(np.float32),
         body_rotation=R.astype(np.float32), body_translation=t.astype(np.float32),
         gravity=R[:, 1].astype(np.float32), landmarks_true=true_px, primary_pair=touching[0],
-        prior_pairs=cfg.pairs, seed=int(seed), index=int(index), attempts=attempt + 1,
+        prior_pairs=cfg.pairs, mode=cfg.mode, seed=int(seed), index=int(index), attempts=attempt + 1,
     )  # fmt: skip
 
 
 def generate_scene(category: str, seed: int = 0, index: int = 0, model=None, max_attempts: int = 40) -> BenchScene:
-    """One benchmark scene of ``category``, deterministic in ``(seed, index)``: pose, shape, object
+    """One benchmark scene of ``category`` (or of a recipe of another mode, ``"chair/hand_on"``), deterministic in ``(seed, index)``: pose, shape, object
     jitter and camera are drawn again (from the same random stream) until the primary contact holds,
     the body is fully in frame and at least ``min_object_px`` object pixels are visible."""
     from hoirecon.objects.library import build_mesh
@@ -616,7 +637,7 @@ def generate_scene(category: str, seed: int = 0, index: int = 0, model=None, max
     model = model if model is not None else default_model()
     settings = scene_settings()
     cfg = cfgs[category]
-    mesh = build_mesh(category)
+    mesh = build_mesh(cfg.category)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(index)]))
     for attempt in range(max_attempts):
         scene = _build_scene(model, cfg, mesh, rng, settings, seed, index, attempt)

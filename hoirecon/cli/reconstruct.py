@@ -81,10 +81,11 @@ def _reconstruct(checked, out_dir: Path, run: opt.RunArgs) -> None:
         from hoirecon.objects import resolve_label
 
         category = resolve_label(checked.label)  # the text-embedding step: an unknown label fails before the body model loads
-    if run.interaction and category is not None:
+    forced = run.interaction or (checked.sidecar.interaction if checked.sidecar is not None else None)
+    if forced and category is not None:
         from hoirecon.contact.priors import category_prior
 
-        category_prior(category, run.interaction)  # an unknown mode fails before the models load
+        category_prior(category, forced)  # an unknown mode fails before the models load
     if config.body_model == "anny" and not anny_data_ready():
         print_notice("building Anny's body-model data once into the hoirecon cache (about a minute; later runs load it in under a second)")
 

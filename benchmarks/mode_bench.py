@@ -1,0 +1,171 @@
+"""Interaction modes on synthetic scenes: is the photo's mode chosen, and what the choice does to the fit.
+
+Scenes: every recipe of ``benchmarks/support/data/bench_scenes.json``, one per category (its default
+mode, or the one it names: a carried suitcase) and one per extra mode (``mode_recipes``: a hand on a
+chair's backrest, a kicked and a headed ball, a held helmet, a carried skateboard and backpack, a laptop
+on the lap), ``--per-recipe`` scenes each. Every row gets the true body and the rendered masks and
+landmarks; contacts are the pipeline's estimated ones (``hoirecon.contact``'s offline prior through
+Render-Localize-Lift) for the mode in question:
+
+* ``ours``: the pipeline's choice (``hoirecon.pipeline.choose_candidates`` on the landmarks and the
+  object mask, each candidate fitted, ``pick_mode``);
+* ``evidence only``: the best-evidence mode, fitted alone;
+* ``first mode``: the category's first mode, whatever the photo shows (the trivial method);
+* ``true contacts``: the fit with the scene's true contacts (the bound).
+
+Metrics: mode accuracy (the chosen mode is the scene's), object Chamfer (cm), contact F1 (body vertices
+within 5 cm of the object against the true contact vertices), seconds per scene (one core, every
+candidate's contacts and fit).
+
+    python benchmarks/mode_bench.py --per-recipe 2 --write BENCHMARKS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks.support
+
+ROWS = ("ours", "evidence only", "first mode", "true contacts")
+_WORKER: dict = {}
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    from hoirecon.body import load_body_model
+    from hoirecon.contact import ContactStageConfig, make_contact_source
+
+    _WORKER["model"] = load_body_model("anny")
+    _WORKER["source"] = make_contact_source(ContactStageConfig(), _WORKER["model"])
+
+
+def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
+    from benchmarks.hoi_bench import evaluate
+    from benchmarks.support.scenes import generate_scene, scene_image
+    from hoirecon.config import PipelineConfig
+    from hoirecon.contact import infer_contacts
+    from hoirecon.contact.priors import category_modes
+    from hoirecon.fitting.joint import fit_object
+    from hoirecon.objects import properties
+    from hoirecon.pipeline import choose_candidates, mode_pose, pick_mode
+
+    recipe, index, seed = job
+    model, source = _WORKER["model"], _WORKER["source"]
+    sc = generate_scene(recipe, seed=seed, index=index, model=model)
+    cat = sc.category
+    image = scene_image(sc)
+    props = properties(cat)
+    cfg = PipelineConfig()
+    det = sc.detections
+    fits: dict[str, tuple] = {}
+
+    def fit_mode(mode, contacts=None):
+        t = time.perf_counter()
+        if contacts is None:
+            contacts, _ = infer_contacts(source, image, det, sc.body, sc.mesh, mode=mode)
+        upright, _ = mode_pose(cat, mode, props.upright, None)
+        fit = fit_object(sc.body, sc.mesh, contacts, sc.object, sc.person, sc.camera, scale_sigma=props.scale_sigma,
+                         upright=upright, config=cfg.fit, body_model=model)  # fmt: skip
+        return fit, time.perf_counter() - t
+
+    t0 = time.perf_counter()
+    choice, cands = choose_candidates(image, sc.person, sc.object, sc.body, None, cat, None, cfg.contact.modes)
+    t_evidence = time.perf_counter() - t0
+    for m in cands:
+        fits[m] = fit_mode(m)
+    picked = pick_mode(choice, {m: f.losses for m, (f, _) in fits.items()}, cfg.contact.modes)
+    first = category_modes(cat)[0]["name"]
+    if first not in fits:
+        fits[first] = fit_mode(first)
+    true_fit, true_s = fit_mode(sc.mode, sc.contacts)
+    spent = t_evidence + sum(fits[m][1] for m in cands)
+    out = {}
+    for row, mode, fit, secs in (
+        ("ours", picked.name, fits[picked.name][0], spent),
+        ("evidence only", cands[0], fits[cands[0]][0], t_evidence + fits[cands[0]][1]),
+        ("first mode", first, fits[first][0], fits[first][1]),
+        ("true contacts", sc.mode, true_fit, true_s),
+    ):
+        rec = evaluate(sc, fit, secs)
+        rec["mode_right"] = float(mode == sc.mode)
+        rec["mode"] = mode
+        out[row] = rec
+    out["_candidates"] = list(cands)
+    return recipe, index, out
+
+
+def run(per_recipe: int, seed: int, recipes: list[str], jobs: int = 2) -> dict:
+    import multiprocessing as mp
+
+    t0 = time.perf_counter()
+    jobs_list = [(r, i, seed) for r in recipes for i in range(per_recipe)]
+    results = []
+    with mp.get_context("spawn").Pool(jobs, initializer=_init_worker, initargs=(1,)) as pool:
+        for k, (r, i, out) in enumerate(pool.imap_unordered(_run_scene, jobs_list)):
+            results.append((recipes.index(r), i, r, out))
+            print(f"scene {k + 1}/{len(jobs_list)} ({r} #{i}: {out['ours']['mode']}) done", flush=True)
+    results.sort(key=lambda x: (x[0], x[1]))
+    return {"results": [(r, out) for _, _, r, out in results], "jobs": jobs, "total_s": time.perf_counter() - t0}
+
+
+def tables_markdown(result: dict) -> str:
+    from benchmarks.support.metrics import summarize
+
+    res = result["results"]
+    lines = ["| method | mode accuracy | object Chamfer cm | contact F1 | s / scene |", "|---|---|---|---|---|"]
+    for row in ROWS:
+        recs = [out[row] for _, out in res]
+        acc = sum(r["mode_right"] for r in recs) / len(recs)
+        cells = []
+        for key, fmt in (("object_chamfer_cm", "{:.2f}"), ("contact_f1", "{:.2f}"), ("seconds", "{:.1f}")):
+            s = summarize([r[key] for r in recs])
+            cells.append(f"{fmt.format(s['median'])} / {fmt.format(s['p90'])}")
+        lines.append(f"| {row} | {100 * acc:.0f} % ({int(sum(r['mode_right'] for r in recs))}/{len(recs)}) | " + " | ".join(cells) + " |")
+    lines += ["", "Per recipe (the scene's mode; what ours chose; object Chamfer cm, ours / first mode / true contacts, median):", "",
+              "| recipe | mode | ours chose | Chamfer cm |", "|---|---|---|---|"]  # fmt: skip
+    import numpy as np
+
+    for recipe in dict.fromkeys(r for r, _ in res):
+        outs = [o for r, o in res if r == recipe]
+        chose = ", ".join(o["ours"]["mode"] for o in outs)
+        ch = " / ".join(f"{np.median([o[k]['object_chamfer_cm'] for o in outs]):.1f}" for k in ("ours", "first mode", "true contacts"))
+        lines.append(f"| {recipe} | {outs[0]['true contacts']['mode']} | {chose} | {ch} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    from benchmarks.support.scenes import mode_recipes
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--per-recipe", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--recipes", default=None, help="comma-separated recipe names (default: all)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--write", type=Path, default=None)
+    a = ap.parse_args()
+    recipes = a.recipes.split(",") if a.recipes else list(mode_recipes())
+    result = run(a.per_recipe, a.seed, recipes, a.jobs)
+    n = len(result["results"])
+    about = (f"{n} scenes ({a.per_recipe} per recipe over {len(recipes)} recipes), seed {a.seed}, estimated contacts "
+             f"(the offline prior through Render-Localize-Lift) but for the last row; cells are median / 90th percentile; "
+             f"whole run {result['total_s'] / 60:.1f} min with {result['jobs']} worker processes on "
+             f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU, {datetime.date.today().isoformat()}.")  # fmt: skip
+    text = tables_markdown(result)
+    print(about)
+    print(text)
+    if a.write:
+        from _markdown import update_block
+
+        update_block(a.write, "mode-bench", "Interaction modes on synthetic scenes (`make bench`)", f"{about}\n\n{text}")
+
+
+if __name__ == "__main__":
+    main()
