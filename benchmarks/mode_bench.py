@@ -2,8 +2,7 @@
 
 Scenes: every recipe of ``benchmarks/support/data/bench_scenes.json``, one per category (its default
 mode, or the one it names: a carried suitcase) and one per extra mode (``mode_recipes``: a hand on a
-chair's backrest, a kicked and a headed ball, a held helmet, a carried skateboard and backpack, a laptop
-on the lap), ``--per-recipe`` scenes each. Every row gets the true body and the rendered masks and
+chair's backrest, a kicked and a headed ball, a held helmet, a carried skateboard and backpack), ``--per-recipe`` scenes each. Every row gets the true body and the rendered masks and
 landmarks; contacts are the pipeline's estimated ones (``hoirecon.contact``'s offline prior through
 Render-Localize-Lift) for the mode in question:
 
@@ -55,11 +54,15 @@ def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
     from hoirecon.contact.priors import category_modes
     from hoirecon.fitting.joint import fit_object
     from hoirecon.objects import properties
-    from hoirecon.pipeline import choose_candidates, mode_pose, pick_mode
+    from hoirecon.contact.modes import choose_candidates, mode_pose, pick_mode
+    from hoirecon.pipeline import body_posture
 
     recipe, index, seed = job
     model, source = _WORKER["model"], _WORKER["source"]
-    sc = generate_scene(recipe, seed=seed, index=index, model=model)
+    try:
+        sc = generate_scene(recipe, seed=seed, index=index, model=model)
+    except RuntimeError:  # no valid scene in the recipe's attempts: the next index's stream
+        sc = generate_scene(recipe, seed=seed, index=index + 1000, model=model)
     cat = sc.category
     image = scene_image(sc)
     props = properties(cat)
@@ -77,7 +80,8 @@ def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
         return fit, time.perf_counter() - t
 
     t0 = time.perf_counter()
-    choice, cands = choose_candidates(image, sc.person, sc.object, sc.body, None, cat, None, cfg.contact.modes)
+    choice, cands = choose_candidates(image, sc.person, sc.object, sc.body, None, body_posture(image, sc.person, sc.body, None),
+                                      cat, None, cfg.contact.modes)  # fmt: skip
     t_evidence = time.perf_counter() - t0
     for m in cands:
         fits[m] = fit_mode(m)

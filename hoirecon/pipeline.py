@@ -18,6 +18,7 @@ import numpy as np
 from hoirecon.body.fit import fit_body
 from hoirecon.config import CONFIG_VERSION, PipelineConfig, config_to_dict
 from hoirecon.contact import infer_contacts, make_contact_source
+from hoirecon.contact.modes import choose_candidates, mode_pose, pick_mode
 from hoirecon.contact.priors import category_prior
 from hoirecon.fitting.joint import fit_object
 from hoirecon.inputs import CheckedInputs, check_image_inputs
@@ -191,8 +192,10 @@ class Pipeline:
             mesh = objects.object_mesh(category, checked.mesh)
             _, scale_sigma = objects.size_prior(category)
         with stage("contacts"):
-            choice, candidates = choose_candidates(image, person, obj_det, body, gravity, category, forced,
-                                                   self.config.contact.modes)  # fmt: skip
+            choice, candidates = choose_candidates(
+                image, person, obj_det, body, None if gravity is None else gravity.up,
+                body_posture(image, person, body, gravity), category, forced, self.config.contact.modes,
+            )  # fmt: skip
             found = {m: infer_contacts(self.contact_source, image, detections, body, mesh, label, mode=m) for m in candidates}
         with stage("fitting"):
             fits = {}
@@ -251,7 +254,6 @@ def ground_stage(body_model, config, image, person, body, category: str, support
         return body, None, None
     from hoirecon import ground as G
     from hoirecon.body.fit import targets_from_person
-    from hoirecon.contact.priors import category_prior
 
     tg = targets_from_person(person)
     seen = G.keypoints_seen(tg.weight, tg.xy, image.width, image.height)
@@ -263,59 +265,14 @@ def ground_stage(body_model, config, image, person, body, category: str, support
     return body, gravity, G.ground_prior(gravity, seen, support, cfg)
 
 
-def choose_candidates(image, person, obj_det, body, gravity, category: str, forced: str | None, config):
-    """The interaction modes worth fitting: ``(ModeChoice by evidence, [mode names])``, the forced one
-    alone when given (``hoirecon.contact.modes``)."""
-    from hoirecon.contact.modes import ModeChoice, image_up, mode_evidence
-    from hoirecon.contact.priors import category_modes
+def body_posture(image, person, body, gravity) -> str:
+    """The fitted body's posture name (``hoirecon.ground.posture``): the ground stage's, else read off
+    the body's keypoints and the landmarks the photo shows."""
+    if gravity is not None and gravity.posture is not None:
+        return gravity.posture.name
+    from hoirecon.body.fit import targets_from_person
+    from hoirecon.ground import keypoints_seen
+    from hoirecon.ground.posture import classify_posture
 
-    modes = category_modes(category)
-    mask = obj_det.mask
-    if mask is None or not mask.any():
-        mask = np.zeros((image.height, image.width), bool)
-        b = obj_det.box
-        mask[int(max(b.y0, 0)):int(max(b.y1, 0)) + 1, int(max(b.x0, 0)):int(max(b.x1, 0)) + 1] = True
-    kp3 = np.asarray(body.keypoints3d, np.float64)
-    from hoirecon.body.model import KEYPOINT_NAMES
-
-    pelvis = 0.5 * (kp3[KEYPOINT_NAMES.index("left_hip")] + kp3[KEYPOINT_NAMES.index("right_hip")])
-    up2d = image_up(image.camera.K, pelvis, None if gravity is None else gravity.up)
-    height = float(max(person.box.height, person.box.width))
-    scores = mode_evidence(modes, person.keypoints, person.visibility, mask, height, up2d, config)
-    if forced is not None:
-        category_prior(category, forced)  # InputError for an unknown mode
-        return ModeChoice(name=forced, how="forced", scores=tuple(scores)), [forced]
-    if len(modes) == 1:
-        return ModeChoice(name=modes[0]["name"], how="only mode", scores=tuple(scores)), [modes[0]["name"]]
-    best = scores[0].evidence
-    cands = [s.name for s in scores if s.evidence >= config.candidate_ratio * best][: max(1, config.max_candidates)]
-    return ModeChoice(name=cands[0], how="evidence", scores=tuple(scores)), cands
-
-
-def pick_mode(choice, losses_by_mode: dict, config):
-    """The candidate with the largest evidence x agreement (``hoirecon.contact.modes.fit_agreement``);
-    ``choice`` unchanged but for the scores when only one was fitted."""
-    import dataclasses
-
-    from hoirecon.contact.modes import fit_agreement
-
-    scores = tuple(dataclasses.replace(s, agreement=fit_agreement(losses_by_mode[s.name], config))
-                   if s.name in losses_by_mode else s for s in choice.scores)  # fmt: skip
-    if len(losses_by_mode) < 2:
-        return dataclasses.replace(choice, scores=scores)
-    fitted = [s for s in scores if s.name in losses_by_mode]
-    best = max(fitted, key=lambda s: (s.total, s.evidence))
-    return dataclasses.replace(choice, name=best.name, how="analysis-by-synthesis", scores=scores)
-
-
-def mode_pose(category: str, mode: str, upright: bool, ground):
-    """``(upright, ground prior)`` of an interaction mode: its ``pose`` ("upright" / "any") and
-    ``support`` ("floor" / "either" / "none") where it states them, else the category's."""
-    import dataclasses
-
-    m = category_prior(category, mode)
-    if "pose" in m:
-        upright = m["pose"] == "upright"
-    if ground is not None and "support" in m:
-        ground = dataclasses.replace(ground, object_support=m["support"])
-    return upright, ground
+    tg = targets_from_person(person)
+    return classify_posture(body.keypoints3d, keypoints_seen(tg.weight, tg.xy, image.width, image.height)).name

@@ -47,7 +47,8 @@ def test_modes_data_is_complete():
     for cat, entry in contact_priors().items():
         for m in entry["modes"]:
             ev = m["evidence"]
-            assert set(ev) <= {"near", "far", "level", "prior"}, (cat, m["name"])
+            assert set(ev) <= {"near", "far", "level", "prior", "posture"}, (cat, m["name"])
+            assert set(ev.get("posture", [])) <= {"seated", "standing", "lying"}, (cat, m["name"])
             for key in ("near", "far", "level"):
                 assert set(ev.get(key, {})) <= groups, (cat, m["name"], key)
             assert m.get("pose", "upright") in ("upright", "any") and m.get("support", "floor") in ("floor", "either", "none")
@@ -109,7 +110,7 @@ def test_agreement_prefers_the_fit_that_explains_the_photo():
     deep = {"silhouette_iou": 0.8, "contact_distance_m": 0.005, "penetration_max_m": 0.08}
     a = fit_agreement(good)
     assert a > 0.6 and all(fit_agreement(x) < 0.5 * a for x in (hidden, apart, deep))
-    from hoirecon.pipeline import pick_mode
+    from hoirecon.contact.modes import pick_mode
 
     choice = ModeChoice("sit", "evidence", (ModeScore("sit", 0.6), ModeScore("hand_on", 0.4)))
     picked = pick_mode(choice, {"sit": hidden, "hand_on": good}, ModeConfig())
@@ -196,3 +197,16 @@ def test_sidecar_interaction_is_read_and_checked(tmp_path):
     (tmp_path / "a.png.json").write_text(json.dumps(dict(side, interaction="fly")))
     res = CliRunner().invoke(app, ["reconstruct", str(img), "--out", str(tmp_path / "o"), "-q"])
     assert res.exit_code == 2 and "no interaction mode 'fly' for 'helmet'" in res.output
+
+
+def test_the_body_posture_tells_sitting_from_standing_at_the_chair():
+    """Hips overlapping the chair in the image (the chair in front of the body): the fitted body's
+    posture decides between sitting on it and standing with a hand on its backrest."""
+    kp = _landmarks(hands=(310, 160), hips=(320, 260), shoulders=(320, 120), knees=(320, 340), feet=(320, 430), head=(320, 80))
+    modes = category_modes("chair")
+    standing = mode_evidence(modes, kp, np.ones(33), CHAIR_BACK, PERSON_PX, posture="standing")
+    seated = mode_evidence(modes, kp, np.ones(33), CHAIR_BACK, PERSON_PX, posture="seated")
+    assert standing[0].name == "hand_on" and seated[0].name == "sit"
+    assert standing[0].terms["posture"] == 1.0
+    neutral = mode_evidence(modes, kp, np.ones(33), CHAIR_BACK, PERSON_PX, posture="other")
+    assert {s.terms.get("posture") for s in neutral if "posture" in s.terms} == {ModeConfig().unseen}

@@ -57,6 +57,7 @@ class ModeConfig:
     far_scale: float = 0.12
     level_scale: float = 0.25
     unseen: float = 0.5  # the score of a statement about a group the photo does not show
+    posture_weight: float = 2.0  # the weight of a mode's posture statement (the fitted body's posture)
     floor: float = 0.05  # a failed statement keeps this much
     min_visibility: float = 0.3
     candidate_ratio: float = 0.35  # modes with at least this fraction of the best evidence are fitted ...

@@ -13,7 +13,10 @@ bottom, 1 at its top). Each statement is a soft score in [0, 1] read off the pho
   mean height;
 
 a group the photo does not show (no landmark with visibility above ``min_visibility`` inside the frame)
-scores ``unseen`` (neutral). A mode's evidence is its ``prior`` times the weighted geometric mean of its
+scores ``unseen`` (neutral). ``posture``: the postures the mode expects of the body (``seated``,
+``standing``, ``lying``; :mod:`hoirecon.ground.posture`, read off the fitted body): 1 when the body's
+posture is one of them, 0 when it is another of those three, neutral when it is ``other`` or
+``unknown``. A mode's evidence is its ``prior`` times the weighted geometric mean of its
 statements (``floor + (1 - floor) * score``, so that one failed statement lowers a mode without
 zeroing it); the evidences of a category's modes are normalised to sum to 1. The photo's up is gravity's
 (``hoirecon.ground``) projected at the person, or the image's up when there is no estimate.
@@ -27,6 +30,7 @@ only where the person's mask covers it), the contact distance and the penetratio
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -35,7 +39,8 @@ import numpy as np
 
 from hoirecon.contact.config import ModeConfig
 
-__all__ = ["GROUPS", "ModeChoice", "ModeConfig", "ModeScore", "fit_agreement", "image_up", "mode_evidence"]
+__all__ = ["GROUPS", "ModeChoice", "ModeConfig", "ModeScore", "choose_candidates", "fit_agreement", "image_up",
+           "mode_evidence", "mode_pose", "pick_mode"]
 
 #: MediaPipe pose landmark indices of each landmark group
 GROUPS: dict[str, tuple[int, ...]] = {
@@ -108,13 +113,14 @@ def _group_points(keypoints: np.ndarray, visibility: np.ndarray, group: str, wid
 
 
 def mode_evidence(modes: list[dict], keypoints: np.ndarray, visibility: np.ndarray | None, object_mask: np.ndarray,
-                  person_height_px: float, up2d: np.ndarray = (0.0, -1.0),
-                  config: ModeConfig = ModeConfig()) -> list[ModeScore]:  # fmt: skip
+                  person_height_px: float, up2d: np.ndarray = (0.0, -1.0), config: ModeConfig = ModeConfig(),
+                  posture: str | None = None) -> list[ModeScore]:  # fmt: skip
     """Every mode's evidence (see the module docstring), best first (ties: the data's order).
 
     modes: the category's modes (``hoirecon.contact.priors.category_modes``); keypoints: (33, 2) px
     MediaPipe pose landmarks; visibility: (33,) or None; object_mask: (H, W) bool; person_height_px: the
-    person's extent in the image; up2d: (2,) unit image direction of up."""
+    person's extent in the image; up2d: (2,) unit image direction of up; posture: the body's posture
+    name (``hoirecon.ground.posture.POSTURES``) or None."""
     import cv2
 
     om = np.asarray(object_mask, bool)
@@ -167,6 +173,10 @@ def mode_evidence(modes: list[dict], keypoints: np.ndarray, visibility: np.ndarr
                 s = math.exp(-((e / config.level_scale) ** 2))
             terms[f"level:{group}"] = s
             weights[f"level:{group}"] = 1.0
+        if ev.get("posture"):
+            known = posture in ("seated", "standing", "lying")
+            terms["posture"] = (1.0 if posture in ev["posture"] else 0.0) if known else config.unseen
+            weights["posture"] = config.posture_weight
         if terms:
             wsum = sum(weights.values())
             logm = sum(weights[k] * math.log(config.floor + (1 - config.floor) * terms[k]) for k in terms) / wsum
@@ -189,3 +199,60 @@ def fit_agreement(losses: Mapping[str, float], config: ModeConfig = ModeConfig()
     pen = float(losses.get("penetration_max_m", 0.0) or 0.0)
     return (iou * math.exp(-cd / config.contact_scale_m)
             * math.exp(-max(pen - config.penetration_free_m, 0.0) / config.penetration_scale_m))  # fmt: skip
+
+
+def choose_candidates(image, person, obj_det, body, up: np.ndarray | None, posture: str | None, category: str,
+                      forced: str | None, config: ModeConfig = ModeConfig()) -> tuple[ModeChoice, list[str]]:  # fmt: skip
+    """The interaction modes worth fitting: ``(ModeChoice by evidence, [mode names])`` (the modes within
+    ``candidate_ratio`` of the best evidence, at most ``max_candidates``), the forced one alone when
+    given. image: the ImageInput; person / obj_det: the detections (the object's mask, else its box);
+    body: the fitted BodyFit; up: (3,) gravity's up, camera frame, or None; posture: the body's."""
+    from hoirecon.body.model import KEYPOINT_NAMES
+    from hoirecon.contact.priors import category_modes, category_prior
+
+    modes = category_modes(category)
+    mask = obj_det.mask
+    if mask is None or not mask.any():
+        mask = np.zeros((image.height, image.width), bool)
+        b = obj_det.box
+        mask[int(max(b.y0, 0)):int(max(b.y1, 0)) + 1, int(max(b.x0, 0)):int(max(b.x1, 0)) + 1] = True
+    kp3 = np.asarray(body.keypoints3d, np.float64)
+    pelvis = 0.5 * (kp3[KEYPOINT_NAMES.index("left_hip")] + kp3[KEYPOINT_NAMES.index("right_hip")])
+    up2d = image_up(image.camera.K, pelvis, up)
+    height = float(max(person.box.height, person.box.width))
+    scores = mode_evidence(modes, person.keypoints, person.visibility, mask, height, up2d, config, posture=posture)
+    if forced is not None:
+        category_prior(category, forced)  # InputError for an unknown mode
+        return ModeChoice(name=forced, how="forced", scores=tuple(scores)), [forced]
+    if len(modes) == 1:
+        return ModeChoice(name=modes[0]["name"], how="only mode", scores=tuple(scores)), [modes[0]["name"]]
+    best = scores[0].evidence
+    cands = [s.name for s in scores if s.evidence >= config.candidate_ratio * best][: max(1, config.max_candidates)]
+    return ModeChoice(name=cands[0], how="evidence", scores=tuple(scores)), cands
+
+
+def pick_mode(choice: ModeChoice, losses_by_mode: Mapping[str, Mapping[str, float]],
+              config: ModeConfig = ModeConfig()) -> ModeChoice:  # fmt: skip
+    """The candidate with the largest evidence x agreement (:func:`fit_agreement` of each fitted mode's
+    ``FitResult.losses``); ``choice`` unchanged but for the scores when only one was fitted."""
+    scores = tuple(dataclasses.replace(s, agreement=fit_agreement(losses_by_mode[s.name], config))
+                   if s.name in losses_by_mode else s for s in choice.scores)  # fmt: skip
+    if len(losses_by_mode) < 2:
+        return dataclasses.replace(choice, scores=scores)
+    fitted = [s for s in scores if s.name in losses_by_mode]
+    best = max(fitted, key=lambda s: (s.total, s.evidence))
+    return dataclasses.replace(choice, name=best.name, how="analysis-by-synthesis", scores=scores)
+
+
+def mode_pose(category: str, mode: str, upright: bool, ground):
+    """``(upright, ground prior)`` of an interaction mode: its ``pose`` ("upright" / "any") and
+    ``support`` ("floor" / "either" / "none") where it states them, else the category's ``upright`` and
+    the ground prior (``hoirecon.ground.GroundPrior`` or None) as given."""
+    from hoirecon.contact.priors import category_prior
+
+    m = category_prior(category, mode)
+    if "pose" in m:
+        upright = m["pose"] == "upright"
+    if ground is not None and "support" in m:
+        ground = dataclasses.replace(ground, object_support=m["support"])
+    return upright, ground
