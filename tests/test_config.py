@@ -125,6 +125,7 @@ def test_batch_gets_every_per_run_option(tmp_path, monkeypatch):
         "batch", str(src), "--out", str(tmp_path / "out"), "--quiet", "--object", "chair", "--focal-px", "900",
         "--person-index", "1", "--object-index", "2", "--contacts-from", "interactvlm-import", "--contacts", str(contacts),
         "--mesh", str(mesh), "--detector", "mediapipe", "--segmenter", "grabcut", "--max-side", "640",
+        "--interaction", "sit",
     ])  # fmt: skip
     assert res.exit_code == 0, res.output
     kw = seen["kwargs"]
@@ -132,7 +133,7 @@ def test_batch_gets_every_per_run_option(tmp_path, monkeypatch):
     assert (cfg.detection.person_index, cfg.detection.object_index) == (1, 2)
     assert (cfg.contact.source, cfg.contact.contacts_dir) == ("interactvlm-import", str(contacts))
     assert cfg.working_max_side == 640 and cfg.detection.detector == "mediapipe"
-    assert kw["image_options"] == {"object_label": "chair", "mesh": str(mesh), "focal_px": 900.0}
+    assert kw["image_options"] == {"object_label": "chair", "mesh": str(mesh), "focal_px": 900.0, "interaction": "sit"}
     assert kw["object_label"] == "chair"
 
 
@@ -146,3 +147,7 @@ def test_batch_per_image_options_reach_the_pipeline(tmp_path):
     o = options_for(img, "chair", {"mesh": "/m.obj", "focal_px": 900.0})
     assert o.object_label is None and o.mesh == Path("/m.obj") and o.focal_px == 900.0
     assert options_for(tmp_path / "b.png", "chair", {}).object_label == "chair"
+    # --interaction: for the photos whose sidecar names none
+    assert options_for(img, None, {"interaction": "sit"}).interaction == "sit"
+    (tmp_path / "a.png.json").write_text(json.dumps({"object": "chair", "interaction": "stand_on"}))
+    assert options_for(img, None, {"interaction": "sit"}).interaction is None  # the pipeline reads the sidecar's
