@@ -265,3 +265,16 @@ def test_export_usd(batch_dir):
     assert stage.GetPrimAtPath("/hoirecon/object_cup").IsValid()
     assert not list((batch_dir / "good_1").glob(".*part*"))
     assert json.loads((batch_dir / "good_1" / "done").read_text())["status"] == "ok"
+
+
+def test_index_card_shows_the_interaction(tmp_path):
+    folder = tmp_path / "r"
+    folder.mkdir()
+    inter = {"mode": "sit", "how": "analysis-by-synthesis",
+             "modes": [{"name": "sit", "evidence": 0.79, "terms": {}, "agreement": 0.4},
+                       {"name": "<b>hand_on</b>", "evidence": 0.07, "terms": {}, "agreement": None}]}  # fmt: skip
+    (folder / "params.json").write_text(json.dumps({"object": {"category": "chair"}, "contacts": {"interaction": inter}}))
+    html = write_index(folder, turntables=False).read_text()
+    assert "sit (evidence 0.79; &lt;b&gt;hand_on&lt;/b&gt; 0.07; analysis-by-synthesis)" in html
+    (folder / "params.json").write_text(json.dumps({"object": {"category": "chair"}, "contacts": {"interaction": 3}}))
+    assert ">–<" in write_index(folder, turntables=False).read_text()

@@ -355,6 +355,7 @@ def _card(folder: Path, link_prefix: str) -> tuple[str, str]:
         rows += [
             ("object", e(str(obj.get("category", "–")))),
             ("label", e(str(obj.get("label", "–")))),
+            ("interaction", e(_interaction_text((params.get("contacts") or {}).get("interaction")))),
             ("contact distance", _fmt(losses.get("contact_distance_m"), 100, 1, " cm")),
             ("max penetration", _fmt(losses.get("penetration_max_m"), 100, 1, " cm")),
             ("silhouette IoU", _fmt(losses.get("silhouette_iou"), 1, 2)),
@@ -457,3 +458,14 @@ def write_index(root: str | os.PathLike[str], turntables: bool = True) -> Path:
     out = root / "index.html"
     fsutil.write_text(out, body)
     return out
+
+
+def _interaction_text(inter) -> str:
+    """``"sit (evidence 0.79; hand_on 0.07, ...)"`` from ``params.json`` ``contacts.interaction``."""
+    if not isinstance(inter, dict) or not inter.get("mode"):
+        return "–"
+    others = [m for m in inter.get("modes", []) if isinstance(m, dict) and m.get("name") != inter["mode"]]
+    mine = next((m for m in inter.get("modes", []) if isinstance(m, dict) and m.get("name") == inter["mode"]), {})
+    tail = "; ".join(f"{m.get('name')} {float(m.get('evidence', 0)):.2f}" for m in others[:3])
+    ev = f"evidence {float(mine.get('evidence', 0)):.2f}" if mine else str(inter.get("how", ""))
+    return f"{inter['mode']} ({ev}{'; ' + tail if tail else ''}; {inter.get('how', '')})"
