@@ -32,10 +32,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import math
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -212,13 +209,14 @@ def main() -> None:
     unknown = [c for c in cases if c not in CASES]
     if unknown:
         ap.error(f"unknown case {unknown[0]!r} (have: {', '.join(CASES)})")
+    from _markdown import run_note
+
     result = run(args.per_case, args.seed, cases, args.jobs)
     n = len(result["results"])
     about = (
         f"{n} scenes ({args.per_case} per case over {len(cases)} cases), seed {args.seed}, cameras rolled and "
         f"pitched up to 20 degrees, true contacts, every row from the same body fit; cells are median / 90th "
-        f"percentile; whole run {result['total_s'] / 60:.1f} min with {result['jobs']} worker processes on "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU, {datetime.date.today().isoformat()}."
+        f"percentile; whole run {run_note(result['total_s'], result['jobs'])}"
     )
     text = tables_markdown(result)
     print(about)

@@ -15,9 +15,6 @@ Render-Localize-Lift). The table shows the median and
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import time
 import sys
 from pathlib import Path
@@ -169,14 +166,14 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (one torch thread each)")
     ap.add_argument("--write", type=Path, default=None, help="also write the table to this Markdown file")
     args = ap.parse_args()
+    from _markdown import run_note
+
     result = run(args.scenes, args.seed, args.objectives.split(","), args.inputs.split(","), args.jobs)
     table = table_markdown(result)
     about = (
         f"{result['scenes']} scenes over {len(result['categories'])} categories ({', '.join(result['categories'])}), "
         f"seed {args.seed}; cells are median / 90th percentile; s / scene is one core's time per fit; "
-        f"whole run (generation included) {result['total_s'] / 60:.1f} min with {result['jobs']} worker processes on "
-        f"{platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, CPU, {datetime.date.today().isoformat()}."
+        f"whole run (generation included) {run_note(result['total_s'], result['jobs'])}"
     )
     print(about)
     print(table)

@@ -22,9 +22,6 @@ candidate's contacts and fit).
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -156,12 +153,13 @@ def main() -> None:
     ap.add_argument("--write", type=Path, default=None)
     a = ap.parse_args()
     recipes = a.recipes.split(",") if a.recipes else list(mode_recipes())
+    from _markdown import run_note
+
     result = run(a.per_recipe, a.seed, recipes, a.jobs)
     n = len(result["results"])
     about = (f"{n} scenes ({a.per_recipe} per recipe over {len(recipes)} recipes), seed {a.seed}, estimated contacts "
              f"(the offline prior through Render-Localize-Lift) but for the last row; cells are median / 90th percentile; "
-             f"whole run {result['total_s'] / 60:.1f} min with {result['jobs']} worker processes on "
-             f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, CPU, {datetime.date.today().isoformat()}.")  # fmt: skip
+             f"whole run {run_note(result['total_s'], result['jobs'])}")  # fmt: skip
     text = tables_markdown(result)
     print(about)
     print(text)

@@ -198,24 +198,23 @@ class Pipeline:
             )  # fmt: skip
             found = {m: infer_contacts(self.contact_source, image, detections, body, mesh, label, mode=m) for m in candidates}
         with stage("fitting"):
-            fits = {}
+            fits, uprights = {}, {}
             for m in candidates:
-                upright, g = mode_pose(category, m, props.upright, ground)
+                uprights[m], g = mode_pose(category, m, props.upright, ground)
                 fits[m] = fit_object(
                     body, mesh, found[m][0], obj_det, person, image.camera,
-                    scale_sigma=scale_sigma, upright=upright, config=self.config.fit, device=self.config.device,
+                    scale_sigma=scale_sigma, upright=uprights[m], config=self.config.fit, device=self.config.device,
                     body_model=self.body_model, ground=g,
                 )  # fmt: skip
             choice = pick_mode(choice, {m: f.losses for m, f in fits.items()}, self.config.contact.modes)
             fit = fits[choice.name]
             contacts, localization = found[choice.name]
-            props_upright = mode_pose(category, choice.name, props.upright, ground)[0]
         resolved = {
             "config_version": CONFIG_VERSION,
             "image": str(image_path),
             "object_label": label,
             "object_category": category,
-            "object_upright": props_upright,
+            "object_upright": uprights[choice.name],
             "interaction": choice.name,
             "label_match": {"how": how, "score": score},
             "object_box": photo.scale_box(obj_det.box, 1.0 / s).as_list(),

@@ -277,4 +277,4 @@ def test_index_card_shows_the_interaction(tmp_path):
     html = write_index(folder, turntables=False).read_text()
     assert "sit (evidence 0.79; &lt;b&gt;hand_on&lt;/b&gt; 0.07; analysis-by-synthesis)" in html
     (folder / "params.json").write_text(json.dumps({"object": {"category": "chair"}, "contacts": {"interaction": 3}}))
-    assert ">–<" in write_index(folder, turntables=False).read_text()
+    assert "<th>interaction</th><td>–</td>" in write_index(folder, turntables=False).read_text()
