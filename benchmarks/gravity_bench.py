@@ -7,7 +7,9 @@ and masks) and the true contacts:
 
 * ``ours``: the pipeline's ground stage (``hoirecon.pipeline.ground_stage``: gravity from the camera
   prior, the image's vertical lines and the body; the body fit's gravity phase) and the joint fit with
-  the floor (``fit_object(..., ground=...)``);
+  the floor (``fit_object(..., ground=...)``), with the supports of the scene's true interaction mode
+  (``hoirecon.contact.modes.mode_pose``: a carried suitcase is no support, a rider's feet on the pedals
+  are none), as the true contacts are given;
 * ``ours, no lines``: the same without the image-lines witness (the body and the camera prior only);
 * ``ours, no ground``: the ground stage off (the upright prior about the camera's -y, no floor);
 * ``interactvlm``, ``phosa``: the anchor objectives (no gravity, no floor; the camera's -y is their up).
@@ -105,6 +107,7 @@ def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
     from benchmarks.support.floor_scenes import generate_floor_scene
     from hoirecon.body.fit import fit_body
     from hoirecon.config import PipelineConfig
+    from hoirecon.contact.modes import mode_pose
     from hoirecon.fitting.baselines import fit_interactvlm, fit_phosa
     from hoirecon.fitting.joint import fit_object
     from hoirecon.objects import properties
@@ -130,8 +133,10 @@ def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
             body, gravity, ground = ground_stage(model, cfg, image, sc.person, body0, sc.category, props.support)
             if gravity is not None:
                 up_est = gravity.up
+            # the scene's true interaction mode, as its true contacts: its pose and supports (the pipeline's)
+            upright, ground = mode_pose(sc.category, sc.mode, props.upright, ground)
             fit = fit_object(body, sc.mesh, sc.contacts, sc.object, sc.person, sc.camera, scale_sigma=props.scale_sigma,
-                             upright=props.upright, config=cfg.fit, body_model=model, ground=ground)  # fmt: skip
+                             upright=upright, config=cfg.fit, body_model=model, ground=ground)  # fmt: skip
         elif row == "interactvlm":
             fit = fit_interactvlm(body0, sc.mesh, sc.contacts, sc.object, sc.person, sc.camera)
         else:

@@ -52,6 +52,7 @@ def test_modes_data_is_complete():
             for key in ("near", "far", "level"):
                 assert set(ev.get(key, {})) <= groups, (cat, m["name"], key)
             assert m.get("pose", "upright") in ("upright", "any") and m.get("support", "floor") in ("floor", "either", "none")
+            assert m.get("feet", "posture") in ("posture", "none")
     assert category_prior("chair")["name"] == "sit"  # the first mode is the default
     with pytest.raises(InputError, match="no interaction mode 'fly' for 'chair'.*sit, hand_on"):
         category_prior("chair", "fly")
@@ -210,3 +211,20 @@ def test_the_body_posture_tells_sitting_from_standing_at_the_chair():
     assert standing[0].terms["posture"] == 1.0
     neutral = mode_evidence(modes, kp, np.ones(33), CHAIR_BACK, PERSON_PX, posture="other")
     assert {s.terms.get("posture") for s in neutral if "posture" in s.terms} == {ModeConfig().unseen}
+
+
+def test_mode_pose_supports():
+    """A mode's pose and supports reach the joint fit: a rider's feet on the pedals and a skateboarder's
+    on the deck are no floor support, a carried suitcase is none, a seated person's feet still are."""
+    from hoirecon.contact.modes import mode_pose
+    from hoirecon.ground import GroundPrior, gravity_from_up
+
+    g = GroundPrior(gravity_from_up(np.array([0.0, -1.0, 0.0])), body_support="seen", object_support="floor")
+    assert mode_pose("bicycle", "ride", True, g)[1].body_support == "none"
+    assert mode_pose("skateboard", "ride", True, g)[1].body_support == "none"
+    assert mode_pose("chair", "sit", True, g)[1].body_support == "seen"
+    upright, carried = mode_pose("suitcase", "carry", True, g)
+    assert carried.object_support == "none" and carried.body_support == "seen" and upright
+    upright, carried = mode_pose("chair", "carry", True, g)
+    assert carried.object_support == "none" and not upright
+    assert mode_pose("bicycle", "push", True, None) == (True, None)

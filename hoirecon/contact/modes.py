@@ -247,7 +247,8 @@ def pick_mode(choice: ModeChoice, losses_by_mode: Mapping[str, Mapping[str, floa
 def mode_pose(category: str, mode: str, upright: bool, ground):
     """``(upright, ground prior)`` of an interaction mode: its ``pose`` ("upright" / "any") and
     ``support`` ("floor" / "either" / "none") where it states them, else the category's ``upright`` and
-    the ground prior (``hoirecon.ground.GroundPrior`` or None) as given."""
+    the ground prior (``hoirecon.ground.GroundPrior`` or None) as given. A mode whose ``feet`` is "none"
+    (the person on the object: a bicycle's pedals, a skateboard's deck) makes the feet no floor support."""
     from hoirecon.contact.priors import category_prior
 
     m = category_prior(category, mode)
@@ -255,4 +256,6 @@ def mode_pose(category: str, mode: str, upright: bool, ground):
         upright = m["pose"] == "upright"
     if ground is not None and "support" in m:
         ground = dataclasses.replace(ground, object_support=m["support"])
+    if ground is not None and m.get("feet") == "none":
+        ground = dataclasses.replace(ground, body_support="none")
     return upright, ground

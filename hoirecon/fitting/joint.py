@@ -103,6 +103,9 @@ def object_fit_terms(pb: FitProblem, rot6d: torch.Tensor, t: torch.Tensor, log_s
         out["floor"] = floor
         below = torch.cat([P @ up, (fl.body_probe[None] + shift[:, None]) @ up], 1)
         out["floor_penetration"] = T.floor_penetration(below, floor_h, weight=weights.floor_penetration)
+        if fl.object_supports:  # the object's lowest points on their own: a few among many would not count
+            out["floor_penetration"] = out["floor_penetration"] + T.floor_penetration(
+                pl.object_points(fl.object_support) @ up, floor_h, weight=weights.floor_penetration)
     return out
 
 

@@ -26,9 +26,9 @@ class ObjectFitWeights:
     scale: float = 0.5
     upright: float = 1.0
     body_shift: float = 2.0
-    floor: float = 1.0  # each support (the lowest foot, a resting object's lowest points) on the shared floor
-    floor_maybe: float = 0.5  # an object that may be carried ("either"): the feet win a disagreement
-    floor_penetration: float = 100.0  # object and body points below the floor
+    floor: float = 3.0  # each support (the lowest foot, a resting object's lowest points) on the shared floor
+    floor_maybe: float = 1.5  # an object that may be carried ("either"): the feet win a disagreement
+    floor_penetration: float = 100.0  # object and body points below the floor, and the object's lowest ones
 
     def contact_for(self, precise: bool) -> float:
         """The contact weight for vertex-level (``precise``) or part-level contacts."""
