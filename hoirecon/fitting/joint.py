@@ -96,8 +96,9 @@ def object_fit_terms(pb: FitProblem, rot6d: torch.Tensor, t: torch.Tensor, log_s
             lowest = torch.stack([((S[None] + shift[:, None]) @ up).min(1).values for S in fl.soles], 1).min(1).values
             floor = floor + T.floor_support(lowest[:, None], floor_h, fl.robust_m, redescending=True,
                                             weight=weights.floor)  # fmt: skip
+        lows = pl.object_points(fl.object_support) @ up if fl.object_supports else None  # (N, S) heights
         if fl.object_supports:  # all of the object's lowest points (four leg tips) on the floor
-            floor = floor + T.floor_support(pl.object_points(fl.object_support) @ up, floor_h, fl.robust_m,
+            floor = floor + T.floor_support(lows, floor_h, fl.robust_m,
                                             redescending=not fl.object_always,
                                             weight=weights.floor if fl.object_always else weights.floor_maybe)  # fmt: skip
         out["floor"] = floor
@@ -105,7 +106,7 @@ def object_fit_terms(pb: FitProblem, rot6d: torch.Tensor, t: torch.Tensor, log_s
         out["floor_penetration"] = T.floor_penetration(below, floor_h, weight=weights.floor_penetration)
         if fl.object_supports:  # the object's lowest points on their own: a few among many would not count
             out["floor_penetration"] = out["floor_penetration"] + T.floor_penetration(
-                pl.object_points(fl.object_support) @ up, floor_h, weight=weights.floor_penetration)
+                lows, floor_h, weight=weights.floor_penetration)
     return out
 
 
