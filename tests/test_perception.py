@@ -453,3 +453,41 @@ def test_working_copy_scales_intrinsics_and_keeps_the_photo_size(tmp_path: Path)
     dot = np.zeros((1500, 2000), bool)
     dot[700, 1000] = True  # a one-pixel mask does not vanish
     assert resize_mask(dot, 128, 96).sum() == 1
+
+
+def test_person_box_prefers_the_box_person(monkeypatch) -> None:
+    """A more prominent person beside the box (two players at a header): the crop is tried again with
+    everything outside the box grey, and the person whose landmarks lie inside the box is kept."""
+    from hoirecon.perception import person as P
+
+    rgb = np.random.default_rng(0).integers(0, 255, (200, 400, 3), dtype=np.uint8)
+    im = ImageInput(Path("two.png"), rgb, intrinsics_from_fov(400, 200))
+    box = Box(200, 20, 300, 180)
+    calls = []
+
+    def fake(crop: np.ndarray, *, mirror: bool = False):
+        grey = bool((crop[:, :10] == 127).all())  # the crop starts 25 px left of the box
+        calls.append(grey)
+        # in crop-normalised coordinates: the other person left of the box, the box's person inside it
+        x = 0.55 if grey else 0.1
+        kp = np.column_stack([np.linspace(x - 0.05, x + 0.05, 33), np.linspace(0.2, 0.8, 33)]).astype(np.float32)
+        return P._Raw(kp, np.ones(33, np.float32), np.zeros((33, 3), np.float32), None)
+
+    monkeypatch.setattr(P, "_detect_once", fake)
+    det = P.detect_person(im, person_box=box)
+    assert calls == [False, True]
+    assert box.x0 <= det.keypoints[:, 0].min() and det.keypoints[:, 0].max() <= box.x1
+    # a person found inside the box on the first try: no second run
+    calls.clear()
+    monkeypatch.setattr(P, "BOX_INSIDE", 0.0)
+    P.detect_person(im, person_box=box)
+    assert calls == [False]
+
+
+def test_grey_outside_keeps_the_box() -> None:
+    from hoirecon.perception.person import _grey_outside
+
+    crop = np.full((50, 60, 3), 9, np.uint8)
+    out = _grey_outside(crop, Box(15, 12, 35.5, 30), (10, 10))  # the crop's corner at (10, 10)
+    assert (out[2:20, 5:26] == 9).all() and (out[:2] == 127).all() and (out[:, 26:] == 127).all()
+    assert (out[:, :5] == 127).all() and (crop == 9).all()

@@ -33,6 +33,7 @@ BACKEND = "mediapipe-pose"
 MAX_INFER_SIDE = 1280
 BOX_MARGIN = 0.25
 VISIBLE = 0.5  # landmark visibility threshold used for the box
+BOX_INSIDE = 0.8  # a person found in the box's crop with fewer visible landmarks inside it is somebody else
 MASK_THRESHOLD = 0.5
 MIN_COMPONENT = 0.05  # mask components smaller than this fraction of the largest are dropped
 
@@ -138,6 +139,20 @@ def _detect_once(crop: np.ndarray, *, mirror: bool = False) -> _Raw | None:
     return _Raw(kp, vis, world, seg8)
 
 
+def _grey_outside(crop: np.ndarray, box: Box, origin: tuple[int, int]) -> np.ndarray:
+    """A copy of ``crop`` (h, w, 3) uint8 whose pixels outside ``box`` (full-image pixels; the crop's
+    top-left corner at ``origin``) are mid grey, so that MediaPipe's single-person detector finds the
+    box's person rather than a more prominent one beside it."""
+    out = np.full_like(crop, 127)
+    h, w = crop.shape[:2]
+    x0 = int(np.clip(np.floor(box.x0) - origin[0], 0, w))
+    x1 = int(np.clip(np.ceil(box.x1) - origin[0], 0, w))
+    y0 = int(np.clip(np.floor(box.y0) - origin[1], 0, h))
+    y1 = int(np.clip(np.ceil(box.y1) - origin[1], 0, h))
+    out[y0:y1, x0:x1] = crop[y0:y1, x0:x1]
+    return out
+
+
 def _inside_fraction(raw: _Raw, crop_xy: tuple[int, int, int, int], box: Box) -> float:
     """Fraction of the visible (else all) landmarks of ``raw`` that fall inside ``box``."""
     x0, y0, x1, y1 = crop_xy
@@ -153,8 +168,11 @@ def detect_person(image: ImageInput, *, person_box: Box | None = None) -> Person
 
     MediaPipe's detector is brittle (it can miss a clearly visible person after a few pixels of
     cropping), so when the first run finds nobody the mirror image is tried too. With ``person_box`` the
-    crop around the box is tried (as is, mirrored), then the whole image, accepted only if most of its
-    visible landmarks lie inside the box.
+    crop around the box is tried (as is, mirrored); when the person found there has fewer than
+    ``BOX_INSIDE`` of their visible landmarks inside the box (a more prominent person beside it: two
+    players at a header), the crop is tried again with everything outside the box grey, and the result
+    with more landmarks inside the box is kept; when the crop finds nobody, the whole image, accepted
+    only if most of its visible landmarks lie inside the box.
 
     Returns keypoints (33, 2) in full-image pixels (landmarks may lie outside the image when MediaPipe
     extrapolates occluded joints), visibility (33,), world keypoints (33, 3) metres, mask (H, W) bool,
@@ -165,26 +183,34 @@ def detect_person(image: ImageInput, *, person_box: Box | None = None) -> Person
 
     H, W = image.height, image.width
     full = (0, 0, W, H)
-    attempts: list[tuple[tuple[int, int, int, int], bool]] = []
-    if person_box is not None:
-        crop_xy = _crop_for(person_box, W, H)
-        attempts += [(crop_xy, False), (crop_xy, True)]
-        if crop_xy != full:
-            attempts += [(full, False), (full, True)]
-    else:
-        attempts += [(full, False), (full, True)]
 
-    raw: _Raw | None = None
-    cx0 = cy0 = cx1 = cy1 = 0
-    for (x0, y0, x1, y1), mirror in attempts:
-        r = _detect_once(image.rgb[y0:y1, x0:x1], mirror=mirror)
-        if r is None:
-            continue
-        if person_box is not None and (x0, y0, x1, y1) == full and crop_xy != full:
-            if _inside_fraction(r, full, person_box) < 0.5:
-                continue  # somebody else
-        raw, (cx0, cy0, cx1, cy1) = r, (x0, y0, x1, y1)
-        break
+    def found(xy: tuple[int, int, int, int], grey: bool = False) -> tuple[_Raw | None, float]:
+        """MediaPipe on the crop ``xy`` (as is, else mirrored) and the fraction of its landmarks inside
+        the person box (1 without one)."""
+        crop = image.rgb[xy[1]:xy[3], xy[0]:xy[2]]
+        if grey:
+            crop = _grey_outside(crop, person_box, (xy[0], xy[1]))
+        for mirror in (False, True):
+            r = _detect_once(crop, mirror=mirror)
+            if r is not None:
+                return r, (1.0 if person_box is None else _inside_fraction(r, xy, person_box))
+        return None, 0.0
+
+    if person_box is None:
+        crop_xy = full
+        raw, _ = found(full)
+    else:
+        crop_xy = _crop_for(person_box, W, H)
+        raw, inside = found(crop_xy)
+        if raw is None or inside < BOX_INSIDE:  # nobody, or somebody else beside the box: hide the rest
+            r, r_inside = found(crop_xy, grey=True)
+            if r is not None and (raw is None or r_inside > inside):
+                raw, inside = r, r_inside
+        if raw is None and crop_xy != full:
+            r, r_inside = found(full)
+            if r is not None and r_inside >= 0.5:
+                raw, crop_xy = r, full
+    cx0, cy0, cx1, cy1 = crop_xy
     if raw is None:
         where = "" if person_box is None else f" inside person box {[round(v, 1) for v in person_box.as_list()]}"
         raise NoPersonError(f"{image.path}: no person found{where}")
@@ -199,9 +225,9 @@ def detect_person(image: ImageInput, *, person_box: Box | None = None) -> Person
         if seg8.shape[:2] != (ch, cw):
             seg8 = cv2.resize(seg8, (cw, ch), interpolation=cv2.INTER_LINEAR)
         mask[cy0:cy1, cx0:cx1] = seg8 > int(MASK_THRESHOLD * 255)
-        if person_box is not None and (cx0, cy0, cx1, cy1) == full and crop_xy != full:
+        if person_box is not None and (cx0, cy0, cx1, cy1) == full:
             keep = np.zeros((H, W), dtype=bool)
-            kx0, ky0, kx1, ky1 = crop_xy
+            kx0, ky0, kx1, ky1 = _crop_for(person_box, W, H)
             keep[ky0:ky1, kx0:kx1] = True
             mask &= keep
 
