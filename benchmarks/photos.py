@@ -54,16 +54,13 @@ def _mask(path: Path, width: int, height: int):
 def silhouette_iou(recon, object_mask, person_mask) -> float:
     """IoU of the fitted object's drawn silhouette against ``object_mask`` (working resolution), both
     outside ``person_mask`` when given."""
-    import cv2
     import numpy as np
 
+    from hoirecon.geometry.projection import silhouette
+
     cam = recon.image.camera
-    v = recon.fit.object.vertices.astype(np.float64)
-    uv = cam.project(v)
-    drawn = np.zeros((cam.height, cam.width), np.uint8)
-    tris = np.round(uv[recon.fit.object.mesh.faces] * 8).astype(np.int32)
-    cv2.fillPoly(drawn, list(tris), 1, lineType=cv2.LINE_8, shift=3)
-    drawn = drawn.astype(bool)
+    uv = cam.project(recon.fit.object.vertices.astype(np.float64))
+    drawn = silhouette(uv, recon.fit.object.mesh.faces, cam.height, cam.width)
     om = object_mask.copy()
     if person_mask is not None:
         drawn &= ~person_mask

@@ -18,6 +18,7 @@ import torch
 
 from hoirecon.errors import InputError
 from hoirecon.fitting.config import FitConfig
+from hoirecon.geometry.projection import silhouette
 from hoirecon.geometry.raycast import depth_map
 from hoirecon.geometry.rotations import rot6d_to_matrix
 from hoirecon.geometry.sdf import SDFGrid, body_sdf_grid, signed_distance
@@ -347,11 +348,8 @@ def diagnostics(body: BodyFit, contacts: ContactSet, obj_v: np.ndarray, shift: n
     sdf = signed_distance(body.vertices + shift, body.faces, obj_v)
     w, h = pb.size
     uv = pb.project(torch.as_tensor(obj_v, device=pb.device)).cpu().numpy()
-    drawn = np.zeros((h, w), np.uint8)
-    tris = np.round(uv[mesh.faces] * 8).astype(np.int32)  # 3 bits of sub-pixel precision
-    cv2.fillPoly(drawn, list(tris), 1, lineType=cv2.LINE_8, shift=3)
     om = pb.object_mask
-    seen = drawn.astype(bool) & ~(pb.person_only.cpu().numpy() > 0)  # the person may hide the object
+    seen = silhouette(uv, mesh.faces, h, w) & ~(pb.person_only.cpu().numpy() > 0)  # the person may hide the object
     inter = float((seen & om).sum())
     union = float((seen | om).sum())
     return {
