@@ -113,8 +113,9 @@ def test_losses_at_the_true_pose_have_no_depth_order_violation(rest_body, camera
 
 def test_mask_starts_bring_a_table_round_the_body(anny_body):
     """Benchmark scene 49: a table the person leans on, with the prior's part-level contacts. Started
-    only from the hands, the table ends up through the body (about 40 cm Chamfer); the starts on the
-    mask's ray in front of and behind the hands find its side."""
+    only from the hands, the table ended up through the body (about 40 cm Chamfer) while the
+    silhouette weighed 2; with the silhouette at 30 the hands-only starts find its side too, and the
+    starts on the mask's ray in front of and behind the hands must do at least as well."""
     from benchmarks.support import metrics as M
     from benchmarks.support.scenes import generate_scenes
     from hoirecon.contact.priors import infer_contacts
@@ -130,7 +131,7 @@ def test_mask_starts_bring_a_table_round_the_body(anny_body):
     for name, cfg in (("mask", FitConfig()), ("hands only", FitConfig(mask_start_depths=()))):
         fit = fit_object(sc.body, sc.mesh, con, sc.object, sc.person, sc.camera, scale_sigma=sigma, upright=True, config=cfg)
         err[name] = M.object_chamfer_cm(fit.object.vertices, sc.object_vertices, sc.mesh.faces, sc.mesh.faces)
-    assert err["mask"] < 20.0 and err["hands only"] > err["mask"] + 10.0, err
+    assert err["mask"] < 5.0 and err["mask"] <= err["hands only"] + 0.5, err
 
 
 def test_weights_live_in_one_record_per_objective():
@@ -142,7 +143,7 @@ def test_weights_live_in_one_record_per_objective():
 
     d = dataclasses.asdict(FitConfig())
     assert set(d["weights"]) == {"object", "limbs", "interactvlm", "phosa"}
-    assert d["weights"]["object"] == {"contact": 30.0, "contact_part": 4.0, "sil_cover": 2.0, "sil_inside": 2.0,
+    assert d["weights"]["object"] == {"contact": 30.0, "contact_part": 4.0, "sil_cover": 30.0, "sil_inside": 30.0,
                                       "depth": 20.0, "penetration": 100.0, "scale": 0.5, "upright": 1.0,
                                       "body_shift": 2.0, "floor": 3.0, "floor_maybe": 1.5,
                                       "floor_penetration": 100.0}  # fmt: skip
@@ -212,6 +213,12 @@ def test_penetration_prior_and_upright_terms_match_their_formulas():
     pts = torch.tensor([[[0.0, 0.0, 0.15], [0.0, 0.0, 0.5]], [[0.0, 0.0, 0.25], [0.0, 0.3, 0.0]]])
     pen = T.penetration(sdf, pts, weight=100.0)  # 5 cm inside and outside; both outside
     assert pen.shape == (2,) and abs(float(pen[0]) - 100.0 * 0.05 / 2) < 0.2 and float(pen[1]) == 0.0
+    # the deepest points on their own: one point 5 cm deep among 100 outside counts 1/101 in the mean,
+    # fully in the deep half
+    many = torch.cat([torch.tensor([[0.0, 0.0, 0.15]]), torch.full((100, 3), 0.5)])[None]
+    plain, deep = T.penetration(sdf, many), T.penetration(sdf, many, deep_fraction=0.01)
+    assert abs(float(plain[0]) - 0.05 / 101) < 2e-3 / 101
+    assert abs(float(deep[0]) - float(plain[0]) - 0.05 / 2) < 2e-3  # the top 2 of 101: 5 cm and 0
     x = torch.tensor([0.1, -0.3])
     assert torch.allclose(T.gaussian_prior(x, 0.1, weight=2.0), 2.0 * (x / 0.1) ** 2)
     assert torch.allclose(T.gaussian_prior(x, 0.1, weight=2.0, total=True), (2.0 * (x / 0.1) ** 2).sum())

@@ -85,3 +85,18 @@ def test_patch_soft_silhouette_matches_the_dense_formula():
     assert fast.shape == ref.shape == (2, 26, 36)
     assert (fast - ref).abs().max() < 2e-3 and ref.max() > 0.9
     assert torch.allclose(g_fast, uv.grad, atol=5e-3)
+
+
+def test_object_sdf_spacing_resolves_thin_parts():
+    """A skateboard's 1.5 cm deck gets cells inside it (the old 1/40 of the length gave 2 cm), a table
+    stays under about 10^5 cells, a small cup is not refined below 7 mm."""
+    from hoirecon.fitting.limbs import object_sdf_spacing
+    from hoirecon.objects import build_mesh
+
+    board = object_sdf_spacing(build_mesh("skateboard").vertices)
+    assert board < 0.01
+    table = build_mesh("table").vertices
+    sp = object_sdf_spacing(table)
+    cells = np.prod((table.max(0) - table.min(0) + 0.1) / sp + 1)
+    assert cells < 1.3e5 and sp <= 1.2 / 40
+    assert object_sdf_spacing(build_mesh("cup").vertices) == 0.007

@@ -21,6 +21,7 @@ class LimbConfig:
     max_body_points: int = 1500
     reach_tol: float = 0.02  # metres: only pairs whose contact distance after the object fit exceeds this move
     robust_sigma: float = 0.05  # 2D landmark residual scale, in person-box diagonals (as the body fit)
+    penetration_deep_fraction: float = 0.02  # the deepest body points also count on their own
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class FitConfig:
     search_points: int = 200  # object, mask and per-pair contact points while all the starts run
     mask_resolution: int = 256
     sdf_spacing: float = 0.02
+    # The deepest object points inside the body also count on their own (terms.penetration).
+    penetration_deep_fraction: float = 0.02
     seed: int = 0
     weights: FitWeights = field(default_factory=FitWeights)  # every objective's loss weights
     limbs: LimbConfig = field(default_factory=LimbConfig)  # the last phase (needs the body model)

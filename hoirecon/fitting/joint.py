@@ -83,7 +83,8 @@ def object_fit_terms(pb: FitProblem, rot6d: torch.Tensor, t: torch.Tensor, log_s
     out["sil_cover"] = T.sil_cover(pb, uv, pts.mask_pts, weight=weights.sil_cover)
     out["sil_inside"] = T.sil_inside(pb, uv, weight=weights.sil_inside)
     out["depth"] = T.depth_order(pb, P, uv, delta, weight=weights.depth)
-    out["penetration"] = T.penetration(pb.body_sdf, P - shift[:, None], weight=weights.penetration)
+    out["penetration"] = T.penetration(pb.body_sdf, P - shift[:, None], weight=weights.penetration,
+                                       deep_fraction=pb.deep_fraction)
     out["scale"] = T.gaussian_prior(log_s, pb.scale_sigma, weight=weights.scale)
     out["body_shift"] = T.gaussian_prior(delta, body_shift_sigma, weight=weights.body_shift)
     if pb.upright:

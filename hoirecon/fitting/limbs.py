@@ -34,7 +34,7 @@ from hoirecon.fitting.weights import LimbWeights
 from hoirecon.geometry.sdf import body_sdf_grid
 from hoirecon.types import BodyFit, CameraIntrinsics, ContactSet, PersonDetection
 
-__all__ = ["LimbConfig", "free_joints", "limb_joints", "refine_contact_limbs"]
+__all__ = ["LimbConfig", "free_joints", "limb_joints", "object_sdf_spacing", "refine_contact_limbs"]
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +48,15 @@ def free_joints(model_name: str, pose_joints: tuple[str, ...], parts: list[str])
     table = limb_joints().get(model_name, {})
     names = {j for p in parts for j in table.get(p, [])}
     return [i for i, j in enumerate(pose_joints) if j in names]
+
+
+def object_sdf_spacing(vertices: np.ndarray, margin: float = 0.05, cells: float = 1e5) -> float:
+    """The object's signed-distance grid spacing, metres: about ``cells`` cells over its box (plus
+    ``margin`` on each side), between 7 mm and 1/40 of its longest side (at least 1 cm), so that a thin
+    part (a 1.5 cm skateboard deck, a table top) has cells inside it and a foot sunk into it is seen."""
+    size = vertices.max(0) - vertices.min(0)
+    even = float(np.prod(size + 2 * margin) / cells) ** (1 / 3)
+    return float(np.clip(even, 0.007, max(0.01, float(size.max()) / 40)))
 
 
 def refine_contact_limbs(
@@ -102,8 +111,8 @@ def refine_contact_limbs(
     turned = set(parts) | {p for p, chain in table.items() if freed & set(chain)}
     moving = np.isin(body.part_of_vertex, [i for i, n in enumerate(body.part_names) if n in turned])
     probe = torch.as_tensor(subsample(np.flatnonzero(moving), config.max_body_points, rng), device=dev)
-    extent = float((object_vertices.max(0) - object_vertices.min(0)).max())
-    obj_sdf = body_sdf_grid(object_vertices, object_faces, spacing=max(0.01, extent / 40), margin=0.05, device=dev)
+    obj_sdf = body_sdf_grid(object_vertices, object_faces, spacing=object_sdf_spacing(object_vertices), margin=0.05,
+                            device=dev)  # fmt: skip
 
     tg = targets_from_person(person)
     xy, w = f(tg.xy), f(tg.weight)
@@ -122,7 +131,8 @@ def refine_contact_limbs(
         return {
             "contact": weights.contact * contact[0],
             "reproj": weights.reproj * reprojection_loss(kp, camera, xy, w, tg.scale_px, config.robust_sigma),
-            "object_penetration": T.penetration(obj_sdf, V[probe], weight=weights.object_penetration),
+            "object_penetration": T.penetration(obj_sdf, V[probe], weight=weights.object_penetration,
+                                                 deep_fraction=config.penetration_deep_fraction),
             "pose": T.gaussian_prior(dpose, weight=weights.pose, total=True),
             "transl": T.gaussian_prior(dt, config.transl_sigma, weight=weights.transl, total=True),
         }

@@ -145,7 +145,8 @@ class FitProblem:
     (metres, 0 where missed) and ``body_hit`` (h, w) 1 where the body is seen.
     Priors: ``scale_sigma`` (log-scale), ``upright`` (the object's up stays up), ``up`` (3,) gravity's
     up in the camera frame (None: the camera's -y, without the ground stage), ``floor`` the floor terms'
-    points (:class:`FloorPoints`; None: no floor)."""
+    points (:class:`FloorPoints`; None: no floor); ``deep_fraction`` the deepest object points that the
+    penetration term also counts on their own (``FitConfig.penetration_deep_fraction``)."""
 
     device: torch.device
     camera: CameraIntrinsics
@@ -172,6 +173,7 @@ class FitProblem:
     body_hit: torch.Tensor
     up: torch.Tensor | None = None
     floor: FloorPoints | None = None
+    deep_fraction: float = 0.0
 
     @property
     def pairs(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -261,6 +263,7 @@ def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det
         precise=bool(contacts.precise),
         keep_fraction=keep,
         keep_fraction_back=keep_back,
+        deep_fraction=cfg.penetration_deep_fraction,
         full=FitPoints(pairs=pairs, pair_surface=pair_surface, surface=surface, mask_pts=mask_pts),
         coarse=FitPoints(pairs=coarse_pairs, pair_surface=coarse_pair_surface, surface=coarse_surface,
                          mask_pts=coarse_mask_pts),
