@@ -318,7 +318,7 @@ def options_for(image: Path, default_label: str | None, image_options: dict[str,
     mesh = extra.get("mesh")
     inter = None if (side is not None and side.interaction) else extra.get("interaction")  # the sidecar's wins
     return ReconstructOptions(object_label=label, mesh=Path(mesh) if mesh else None, focal_px=extra.get("focal_px"),
-                              interaction=inter)  # fmt: skip
+                              interaction=inter, object_size=extra.get("object_size"))  # fmt: skip
 
 
 def _num(x: Any) -> float | None:
@@ -758,9 +758,9 @@ def run_batch(
     if engine not in ("local", "ray"):
         raise InputError(f"--engine must be local or ray, got '{engine}'")
     if object_label:
-        from hoirecon.objects import resolve_label
+        from hoirecon.inputs import check_label
 
-        resolve_label(object_label)  # an unknown default label fails before any work
+        check_label(object_label)  # an empty or malformed default label fails before any work (an unknown one gets a proxy)
     emit_event = on_event or (lambda kind, data: None)
     out_root = Path(out_dir)
     check_batch_root(out_root, shard)

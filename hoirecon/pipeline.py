@@ -38,6 +38,7 @@ class ReconstructOptions:
     focal_px: float | None = None
     fov_deg: float | None = None
     interaction: str | None = None  # force this interaction mode (contacts.json) instead of choosing one
+    object_size: float | None = None  # metres, the largest extent of a proxy object (a label no category matches)
 
 
 StageCallback = Callable[[str, "float | None"], None]
@@ -104,6 +105,7 @@ class Pipeline:
 
     def __init__(self, config: PipelineConfig = PipelineConfig(), notice: Callable[[str], None] | None = None) -> None:
         self.config = config
+        self.notice = notice
         self._body_model = None
         self._contact_source = None
         self.detection = DetectionChain(config.detection, device=config.device, notice=notice)
@@ -168,11 +170,11 @@ class Pipeline:
             image = photo.working_copy(checked.image, self.config.working_max_side)
             s = image.scale
             label = checked.label
-            # resolved once per image: an unknown label fails here, before any model runs
-            resolved = objects.resolve_label_verbose(label) if label else None
+            # resolved once per image, before any model runs: a label no category matches gets a proxy
+            resolved = objects.resolve_or_proxy(label) if label else None
             forced = options.interaction or (sidecar.interaction if sidecar is not None else None)
             if forced and resolved is not None:
-                category_prior(resolved[0], forced)  # an unknown mode fails here (InputError)
+                category_prior(resolved.category, forced)  # an unknown mode fails here (InputError)
             box = photo.scale_box(checked.box, s) if checked.box is not None else None
             mask = photo.resize_mask(checked.mask, image.width, image.height) if checked.mask is not None else None
             if box is not None and checked.box_from == "mask" and mask is not None and mask.any():
@@ -182,14 +184,25 @@ class Pipeline:
         with stage("perception"):
             detections, label = self.detection.run(image, label=label, box=box, mask=mask, person_box=person_box)
             person, obj_det = detections.person, detections.object
-            category, how, score = resolved if resolved is not None and label == checked.label else objects.resolve_label_verbose(label)
+            match = resolved if resolved is not None and label == checked.label else objects.resolve_or_proxy(label)
+            category = match.category
+            if self.notice is not None and match.how in ("typo", "embedding", "proxy"):
+                self.notice(f"{image_path.name}: object {match.describe()}")
         props = objects.properties(category)
         with stage("body"):
             body = fit_body(self.body_model, person, image.camera, self.config.body_fit)
         with stage("ground"):
             body, gravity, ground = ground_stage(self.body_model, self.config, image, person, body, category, props.support)
         with stage("object_mesh"):
-            mesh = objects.object_mesh(category, checked.mesh)
+            if category == "proxy" and checked.mesh is None:
+                from hoirecon.objects.proxy import proxy_mesh
+                from hoirecon.perception.objects import ellipse_mask
+
+                size = options.object_size or (objects.size_prior(match.nearest)[0] if match.nearest else props.size_m)
+                mesh = proxy_mesh(obj_det.mask if obj_det.mask is not None and obj_det.mask.any()
+                                  else ellipse_mask(obj_det.box, image.width, image.height), size)  # fmt: skip
+            else:
+                mesh = objects.object_mesh(category, checked.mesh)
             _, scale_sigma = objects.size_prior(category)
         with stage("contacts"):
             choice, candidates = choose_candidates(
@@ -216,7 +229,8 @@ class Pipeline:
             "object_category": category,
             "object_upright": uprights[choice.name],
             "interaction": choice.name,
-            "label_match": {"how": how, "score": score},
+            "label_match": {"how": match.how, "score": match.score, "matched": match.matched,
+                            "nearest": match.nearest, "nearest_score": match.nearest_score},
             "object_box": photo.scale_box(obj_det.box, 1.0 / s).as_list(),
             "working_image": {"width": image.width, "height": image.height, "scale": s,
                               "max_side": self.config.working_max_side},

@@ -133,7 +133,8 @@ def test_batch_gets_every_per_run_option(tmp_path, monkeypatch):
     assert (cfg.detection.person_index, cfg.detection.object_index) == (1, 2)
     assert (cfg.contact.source, cfg.contact.contacts_dir) == ("interactvlm-import", str(contacts))
     assert cfg.working_max_side == 640 and cfg.detection.detector == "mediapipe"
-    assert kw["image_options"] == {"object_label": "chair", "mesh": str(mesh), "focal_px": 900.0, "interaction": "sit"}
+    assert kw["image_options"] == {"object_label": "chair", "mesh": str(mesh), "focal_px": 900.0, "interaction": "sit",
+                                   "object_size": None}
     assert kw["object_label"] == "chair"
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import trimesh
 
 from hoirecon.errors import InputError
-from hoirecon.objects import (ObjectProperties, build_mesh, categories, load_user_mesh, models, properties,
-                              resolve_label, size_prior)
+from hoirecon.objects import (ObjectProperties, build_mesh, catalog, categories, load_user_mesh, match_label, models,
+                              properties, resolve_label, size_prior)
 from hoirecon.objects import shapes as S
 from hoirecon.types import ObjectMesh
 
@@ -33,13 +35,39 @@ EXPECTED_PARTS = {
     "helmet": ["shell"],
     "camera_tripod": ["camera", "head", "legs"],
 }
-# the fit's pose prior: stands on the ground ("upright") or hand-held ("any"); these are the values
-# contacts.json held under "init" before they moved to objects.json as "pose_prior"
+# the fit's pose prior of the first 19 categories: stands on the ground ("upright") or hand-held ("any");
+# these are the values contacts.json held under "init" before they moved to objects.json as "pose_prior"
 UPRIGHT = {"chair", "bench", "bicycle", "motorcycle", "skateboard", "skis", "laptop", "backpack", "suitcase",
            "table", "camera_tripod"}
-# every procedural mesh is built from closed, outward-wound pieces
-WATERTIGHT = set(EXPECTED_PARTS)
-ALL = sorted(EXPECTED_PARTS)
+PYTHON_BUILT = list(EXPECTED_PARTS)  # the first 19 categories keep their Python builders; the rest are data
+ALL = list(categories())
+# every procedural mesh is built from closed, outward-wound pieces (no category says otherwise)
+WATERTIGHT = set(ALL)
+
+# COCO classes a person holds, rides, sits or lies on, wears, pushes or carries, and common others: each
+# label (as a detector writes it) resolves to its own category by exact name or synonym
+OWN_CATEGORY = {
+    "cell phone": "cell_phone", "remote": "remote", "book": "book", "keyboard": "keyboard", "mouse": "mouse",
+    "scissors": "scissors", "knife": "knife", "fork": "fork", "spoon": "spoon", "bowl": "bowl",
+    "wine glass": "wine_glass", "toothbrush": "toothbrush", "hair drier": "hair_drier", "hair dryer": "hair_drier",
+    "frisbee": "frisbee", "kite": "kite", "snowboard": "snowboard", "baseball glove": "baseball_glove",
+    "handbag": "handbag", "tie": "tie", "teddy bear": "teddy_bear", "vase": "vase", "couch": "couch",
+    "sofa": "couch", "settee": "couch", "bed": "bed", "toilet": "toilet", "tv": "tv", "microwave": "microwave",
+    "oven": "oven", "refrigerator": "refrigerator", "sink": "sink", "potted plant": "potted_plant",
+    "horse": "horse", "dog": "dog", "cat": "cat", "elephant": "elephant", "fire hydrant": "fire_hydrant",
+    "toaster": "toaster", "clock": "clock", "banana": "banana", "apple": "apple", "orange": "orange",
+    "sandwich": "sandwich", "hot dog": "hot_dog", "pizza": "pizza", "donut": "donut", "cake": "cake",
+    "carrot": "carrot", "broccoli": "broccoli", "stool": "stool", "bar stool": "stool", "tablet": "tablet",
+    "guitar": "guitar", "violin": "violin", "drum": "drum", "barbell": "barbell", "dumbbell": "dumbbell",
+    "kettlebell": "kettlebell", "bear": "bear", "yoga mat": "yoga_mat", "broom": "broom", "box": "box",
+    "basket": "basket",
+    "shopping cart": "shopping_cart", "stroller": "stroller", "ladder": "ladder", "bucket": "bucket",
+    "pan": "pan", "frying pan": "pan", "shovel": "shovel", "hammer": "hammer", "wheelchair": "wheelchair",
+    "chair": "chair", "bench": "bench", "dining table": "table", "bicycle": "bicycle", "motorcycle": "motorcycle",
+    "skateboard": "skateboard", "surfboard": "surfboard", "skis": "skis", "laptop": "laptop", "cup": "cup",
+    "bottle": "bottle", "tennis racket": "tennis_racket", "baseball bat": "baseball_bat", "umbrella": "umbrella",
+    "backpack": "backpack", "suitcase": "suitcase", "sports ball": "sports_ball",
+}
 
 
 def _part_centre(mesh: ObjectMesh, part: str) -> np.ndarray:
@@ -51,9 +79,13 @@ def _part_centre(mesh: ObjectMesh, part: str) -> np.ndarray:
 
 def test_table_has_exact_categories_and_parts():
     table = categories()
-    assert set(table) == set(EXPECTED_PARTS)
+    assert set(EXPECTED_PARTS) <= set(table) and len(table) >= 62
+    assert list(table)[:2] == ["chair", "bench"] and "_doc" not in table
     for key, entry in table.items():
-        assert entry["parts"] == EXPECTED_PARTS[key]
+        if key in EXPECTED_PARTS:
+            assert entry["parts"] == EXPECTED_PARTS[key]
+        assert len(entry["parts"]) >= 2 or entry.get("parts_note"), key  # two parts people touch, or why not
+        assert entry["size_source"] in catalog.SIZE_SOURCES, key
         assert entry["symmetry"] in ("none", "mirror_x", "rot_y", "sphere")
         assert entry["pose_prior"] in ("upright", "any")
         assert entry["size_m"] > 0 and 0 < entry["scale_sigma"] < 1
@@ -70,9 +102,12 @@ def test_size_prior():
 
 
 def test_every_category_has_a_builder_and_every_builder_a_category():
-    assert list(models.builders()) == list(categories())  # same keys, same order
-    for key in categories():
+    assert list(models.builders()) == PYTHON_BUILT  # the Python builders: the first 19, in table order
+    for key, entry in categories().items():
         assert models.builder_for(key) is not None
+        # a category is either data (a shape) or a Python builder, never both
+        assert ("shape" in entry) == (key not in models.builders()), key
+    assert models.builder_for("couch").__name__ == "shape_of_couch"
     assert models.builder_for("giraffe") is None
     with pytest.raises(ValueError, match="two builders"):
         models.builder("chair")(lambda: [])
@@ -83,7 +118,10 @@ def test_properties():
     for key, entry in table.items():
         props = properties(key)
         assert isinstance(props, ObjectProperties) and props.key == key
-        assert props.upright == (key in UPRIGHT) == (entry["pose_prior"] == "upright")
+        assert props.upright == (entry["pose_prior"] == "upright")
+        if key in EXPECTED_PARTS:
+            assert props.upright == (key in UPRIGHT)
+        assert props.size_source == entry["size_source"]
         assert props.pose_prior == entry["pose_prior"]
         assert props.symmetry == entry["symmetry"] == build_mesh(key).symmetry
         assert props.size_prior == (props.size_m, props.scale_sigma) == size_prior(key)
@@ -174,7 +212,7 @@ def test_library_mesh(key):
     assert (v[:, 0].max() + v[:, 0].min()) / 2 == pytest.approx(0.0, abs=1e-5)
     assert (v[:, 2].max() + v[:, 2].min()) / 2 == pytest.approx(0.0, abs=1e-5)
     # parts
-    assert list(mesh.part_names) == EXPECTED_PARTS[key]
+    assert list(mesh.part_names) == categories()[key]["parts"]
     for name in mesh.part_names:
         assert len(mesh.part_vertices(name)) >= 8, name
     # closed, outward-wound surface
@@ -184,6 +222,181 @@ def test_library_mesh(key):
         assert tm.is_winding_consistent
         assert tm.volume > 0
     assert tm.area_faces.min() > 0
+
+
+@pytest.mark.parametrize("key", ALL)
+def test_built_at_real_size(key):
+    """The builder's own output (metres, before the library scales it) is within 5 % of size_m: the
+    data's dimensions and the size fact agree."""
+    v, _, _, _ = S.merge(models.builder_for(key)(), part_names=categories()[key]["parts"])
+    extent = float((v.max(0) - v.min(0)).max())
+    assert extent == pytest.approx(categories()[key]["size_m"], rel=0.05)
+
+
+def test_every_category_has_modes_naming_its_parts():
+    from hoirecon.contact.priors import category_modes
+
+    for key, entry in categories().items():
+        modes = category_modes(key)
+        assert modes, key
+        touched = {pair["object"] for mode in modes for pair in mode["pairs"]}
+        assert touched <= set(entry["parts"]), key
+
+
+@pytest.mark.parametrize("label,key", sorted(OWN_CATEGORY.items()))
+def test_coco_and_common_labels_resolve_to_their_own_category(label, key):
+    hit = match_label(label)
+    assert hit is not None and hit[0] == key, (label, hit)
+    assert resolve_label(label) == key
+
+
+def test_couch_and_stool_are_their_own_categories():
+    table = categories()
+    assert not {"couch", "sofa", "settee"} & set(table["bench"]["synonyms"])
+    assert "stool" not in table["chair"]["synonyms"]
+    assert {"sofa", "settee"} <= set(table["couch"]["synonyms"])
+    names = [n for entry in table.values() for n in entry["synonyms"]]
+    assert len(names) == len(set(names)), "a synonym names two categories"
+    assert not set(names) & {k.replace("_", " ") for k in table if k.replace("_", " ") not in table[k]["synonyms"]}
+
+
+def _raw_extent(key: str, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) corner of ``part`` in the builders' frame (y up, front +z, metres)."""
+    v, _, pov, names = S.merge(models.builder_for(key)(), part_names=categories()[key]["parts"])
+    sel = v[pov == names.index(part)]
+    return sel.min(0), sel.max(0)
+
+
+def test_orientation_facts_of_data_categories():
+    """Heights people sit, lie and lean at, and where the parts are (builders' frame: y up, front +z)."""
+    for key, part, top in (("couch", "seat", 0.45), ("stool", "seat", 0.65), ("toilet", "seat", 0.41),
+                           ("bed", "mattress", 0.55), ("wheelchair", "seat", 0.52), ("sink", "basin", 0.85),
+                           ("oven", "hob", 0.9), ("shopping_cart", "handle", 1.0), ("horse", "back", 1.6)):
+        assert _raw_extent(key, part)[1][1] == pytest.approx(top, abs=0.03), key
+    assert _raw_extent("couch", "backrest")[0][2] < _raw_extent("couch", "seat")[0][2]  # backrest behind (-z)
+    assert _raw_extent("bed", "headboard")[1][2] < _raw_extent("bed", "pillow")[0][2]  # pillows at the head end
+    assert _raw_extent("horse", "head")[0][2] > _raw_extent("horse", "body")[1][2] - 0.3  # head in front (+z)
+    assert _raw_extent("tv", "screen")[1][2] > _raw_extent("tv", "frame")[1][2]  # screen faces +z
+    assert _raw_extent("shopping_cart", "handle")[1][2] < 0  # pushed from behind
+    for key in ("barbell", "yoga_mat", "snowboard", "couch", "bed"):
+        ext = np.ptp(build_mesh(key).vertices, axis=0)
+        assert ext[1] < ext.max()  # lies long, not tall
+    for key in ("refrigerator", "ladder", "guitar", "potted_plant"):
+        ext = np.ptp(build_mesh(key).vertices, axis=0)
+        assert ext[1] == ext.max()  # stands tall
+
+
+# ------------------------------------------------------------------------------- shape schema
+
+# one small piece per primitive of the schema (builders' frame, metres)
+PRIM_EXAMPLES = {
+    "box": {"size": [0.2, 0.1, 0.3]},
+    "rounded_box": {"size": [0.2, 0.1, 0.3], "exponent": 4},
+    "ellipsoid": {"size": [0.2, 0.1, 0.3]},
+    "sphere": {"radius": 0.1},
+    "cylinder": {"from": [0, 0, 0], "to": [0, 0.2, 0.1], "radius": 0.03},
+    "capsule": {"from": [0, 0, 0], "to": [0.2, 0, 0], "radius": 0.03},
+    "cone": {"from": [0, 0, 0], "to": [0, 0.2, 0], "radius": [0.05, 0.0]},
+    "tube": {"path": [[0, 0, 0], [0, 0.1, 0], [0.1, 0.2, 0]], "radius": 0.01, "caps": "flat"},
+    "arc": {"arc_radius": 0.1, "radius": 0.01, "from_deg": 0, "to_deg": 180},
+    "torus": {"major": 0.1, "minor": [0.02, 0.01], "axis": [1, 0, 0]},
+    "lathe": {"profile": [[0, 0], [0, 0.05], [0.1, 0.04], [0.1, 0]]},
+    "vessel": {"outer": [[0, 0.04], [0.1, 0.06]], "wall": 0.004, "floor": 0.006},
+    "board": {"length": 0.8, "width": 0.2, "thickness": 0.02, "plan_exponent": [3, 3],
+              "lift": [[-1, 0.05], [0, 0], [1, 0.05]]},
+    "prism": {"outline": [[0, 0], [0.1, 0], [0.12, 0.1], [0.05, 0.15], [-0.02, 0.1]], "depth": 0.01},
+}
+
+
+@pytest.mark.parametrize("prim", sorted(PRIM_EXAMPLES))
+def test_every_primitive_of_the_schema_builds_closed(prim):
+    assert set(PRIM_EXAMPLES) == set(models.PRIMITIVES)
+    spec = [{"part": "a", "prim": prim, "at": [0.3, 0.2, -0.1], "rot_deg": [10, 20, 30], **PRIM_EXAMPLES[prim]}]
+    pieces = models.shape_pieces("test", spec, parts=["a"], size_m=0.5)
+    assert len(pieces) == 1 and pieces[0][0] == "a"
+    tm = trimesh.Trimesh(pieces[0][1], pieces[0][2], process=False)
+    assert tm.is_watertight and tm.is_winding_consistent and tm.volume > 0
+    assert tm.area_faces.min() > 0
+
+
+def test_shape_placement_rotation_and_mirror():
+    box = {"part": "legs", "prim": "box", "size": [0.1, 0.2, 0.3]}
+    (_, v, _), = models.shape_pieces("t", [dict(box, rot_deg=[0, 0, 90], at=[1, 2, 3])], parts=["legs"], size_m=1)
+    np.testing.assert_allclose(v.max(0) - v.min(0), [0.2, 0.1, 0.3], atol=1e-9)  # turned about z
+    np.testing.assert_allclose((v.max(0) + v.min(0)) / 2, [1, 2, 3], atol=1e-9)  # then moved
+    pieces = models.shape_pieces("t", [dict(box, at=[0.3, 0.1, 0.4], mirror=["x", "z"])], parts=["legs"], size_m=1)
+    centres = sorted(tuple(np.round(p[1].mean(0), 6)) for p in pieces)
+    assert centres == [(-0.3, 0.1, -0.4), (-0.3, 0.1, 0.4), (0.3, 0.1, -0.4), (0.3, 0.1, 0.4)]
+    for _, v, f in pieces:  # reflected copies stay outward-wound
+        assert S.signed_volume(v, f) == pytest.approx(0.1 * 0.2 * 0.3)
+    # the default spacing follows the category's size: a bigger size_m, fewer vertices
+    fine = models.shape_pieces("t", [box], parts=["legs"], size_m=0.3)[0][1]
+    coarse = models.shape_pieces("t", [box], parts=["legs"], size_m=3.0)[0][1]
+    assert len(fine) > len(coarse)
+    vessel = models.shape_pieces("t", [{"part": "legs", "prim": "vessel", "outer": [[0, 0.05], [0.1, 0.05]],
+                                        "wall": 0.005, "floor": 0.01}], parts=["legs"], size_m=0.3)[0]
+    solid = np.pi * 0.05**2 * 0.1
+    hollow = solid - np.pi * 0.045**2 * 0.09
+    assert S.signed_volume(vessel[1], vessel[2]) == pytest.approx(hollow, rel=0.05)  # open-topped, hollow
+
+
+@pytest.mark.parametrize(
+    "piece,message",
+    [
+        ({"part": "seat", "prim": "blob", "size": [1, 1, 1]}, "unknown primitive"),
+        ({"part": "wing", "prim": "box", "size": [1, 1, 1]}, "part must be one of"),
+        ({"part": "seat", "prim": "box"}, r"lacks \['size'\]"),
+        ({"part": "seat", "prim": "box", "size": [1, 1, 1], "colour": "red"}, r"unknown fields \['colour'\]"),
+        ({"part": "seat", "prim": "box", "size": [1, 1]}, "'size' must be 3 numbers"),
+        ({"part": "seat", "prim": "box", "size": [1, -1, 1]}, "'size' must be positive"),
+        ({"part": "seat", "prim": "sphere", "radius": 0.1, "mirror": ["w"]}, "'mirror' must list"),
+        ({"part": "seat", "prim": "sphere", "radius": 0.1, "at": "here"}, "'at' must be 3 numbers"),
+        ({"part": "seat", "prim": "cylinder", "from": [0, 0, 0], "to": [0, 0, 0], "radius": 0.1}, "same point"),
+        ({"part": "seat", "prim": "lathe", "profile": [[0, 0.1], [1, 0.1], [1, 0]]}, "radius 0 at both ends"),
+        ({"part": "seat", "prim": "vessel", "outer": [[0, 0.01], [0.1, 0.01]], "wall": 0.02, "floor": 0.01}, "'wall'"),
+        ({"part": "seat", "prim": "prism", "outline": [[0, 0], [1, 0], [0.1, 0.1], [0, 1]], "depth": 0.1},
+         "star-shaped"),
+        ({"part": "seat", "prim": "arc", "arc_radius": 1, "radius": 0.1, "from_deg": 0, "to_deg": 360}, "torus"),
+    ],
+)
+def test_shape_errors_name_the_category_and_the_piece(piece, message):
+    spec = [{"part": "legs", "prim": "sphere", "radius": 0.1}, piece]
+    with pytest.raises(ValueError, match=message) as info:
+        models.shape_pieces("chair_x", spec, parts=["seat", "legs"], size_m=1.0)
+    assert str(info.value).startswith("objects.json: category 'chair_x', shape piece 1 (part ")
+
+
+def test_shape_errors_for_the_whole_spec():
+    with pytest.raises(ValueError, match=r"category 'k': no shape piece builds part\(s\) \['legs'\]"):
+        models.shape_pieces("k", [{"part": "seat", "prim": "sphere", "radius": 0.1}], parts=["seat", "legs"], size_m=1)
+    with pytest.raises(ValueError, match="non-empty list"):
+        models.shape_pieces("k", [], parts=["seat"], size_m=1)
+
+
+def test_catalog_requires_size_source_and_checks_the_entry(monkeypatch):
+    good = {"synonyms": [], "size_m": 1.0, "size_source": "standard", "scale_sigma": 0.1, "symmetry": "none",
+            "pose_prior": "any", "support": "none", "parts": ["a", "b"]}
+    cases = [({k: v for k, v in good.items() if k != "size_source"}, "lacks \\['size_source'\\]"),
+             (dict(good, size_source="guess"), "size_source 'guess'"),
+             (dict(good, parts=["a"]), "one part and no parts_note"),
+             (dict(good, colour="red"), "unknown fields"),
+             (dict(good, shape={}), "shape must be a non-empty list")]
+    try:
+        for entry, message in cases:
+            monkeypatch.setattr(catalog, "_read_table_text", lambda e=entry: json.dumps({"_doc": "x", "thing": e}))
+            catalog._raw.cache_clear()
+            catalog._records.cache_clear()
+            with pytest.raises(ValueError, match=message):
+                catalog.category_keys()
+        monkeypatch.setattr(catalog, "_read_table_text", lambda: json.dumps({"_doc": "x", "thing": good}))
+        catalog._raw.cache_clear()
+        catalog._records.cache_clear()
+        assert catalog.category_keys() == ("thing",)  # the comment key is no category
+    finally:
+        monkeypatch.undo()
+        catalog._raw.cache_clear()
+        catalog._records.cache_clear()
+    assert "couch" in catalog.category_keys()
 
 
 def test_build_mesh_is_cached():
@@ -249,6 +462,7 @@ def test_orientation_facts():
         S.cylinder((0, 0, 0), (0.1, 0, 0), 0.05),
         S.torus((0, 0.3, 0), 0.3, 0.02),
         S.board(1.0, 0.3, 0.04, lift=lambda u: 0.05 * u**2),
+        S.prism([(0, 0), (0.1, 0), (0.1, 0.05), (0.05, 0.08), (0, 0.05)], 0.01, spacing=0.01),
     ],
 )
 def test_primitives_closed_and_outward(mesh):

@@ -49,6 +49,7 @@ MAX_SIDE = typer.Option(WORKING_MAX_SIDE, "--max-side", min=256, help="Perceptio
 CONFIG = typer.Option(None, "--config", help="Repeat a run: the settings of this config.json (one that hoirecon wrote, or a JSON object with some of its settings); options given on the command line win.")
 QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 INTERACTION = typer.Option(None, "--interaction", metavar="MODE", help="How the person uses the object, e.g. sit, stand_on, carry (the category's modes: `hoirecon objects`); default: chosen from the photo. In a batch: for photos whose sidecar names none.")
+OBJECT_SIZE = typer.Option(None, "--object-size", metavar="METRES", help="Largest extent of an object whose label no category matches (the proxy built from its mask); default: the nearest category's size.")
 
 #: the per-run options: parameter name -> (annotation, option, RunOptions field or None)
 _PER_RUN: dict[str, tuple[Any, Any, str | None]] = {
@@ -56,6 +57,7 @@ _PER_RUN: dict[str, tuple[Any, Any, str | None]] = {
     "mesh": (Optional[Path], MESH, None),
     "focal_px": (Optional[float], FOCAL_PX, None),
     "interaction": (Optional[str], INTERACTION, None),
+    "object_size": (Optional[float], OBJECT_SIZE, None),
     "device": (str, DEVICE, "device"),
     "body_model": (BodyModelName, BODY_MODEL, "body_model"),
     "smplx_dir": (Optional[Path], SMPLX_DIR, "smplx_dir"),
@@ -86,6 +88,7 @@ class RunArgs:
     mesh: Path | None = None
     focal_px: float | None = None
     interaction: str | None = None
+    object_size: float | None = None
     config_file: Path | None = None
     quiet: bool = False
 
@@ -95,6 +98,17 @@ class RunArgs:
 
         base = load_config(self.config_file) if self.config_file is not None else None
         return build_config(self.options, base=base)
+
+
+def check_object_size(value: float | None) -> float | None:
+    """``--object-size``: None or a positive, finite number of metres (InputError otherwise)."""
+    import math
+
+    from hoirecon.errors import InputError
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise InputError(f"--object-size must be a positive number of metres, got {value}")
+    return value
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
@@ -120,7 +134,8 @@ def _run_args(ctx: typer.Context, values: dict[str, Any]) -> RunArgs:
                 if field is not None and not _given(ctx, name)}  # fmt: skip
         options = dataclasses.replace(options, **keep)
     return RunArgs(options=options, object_label=values["object_label"], mesh=values["mesh"],
-                   focal_px=values["focal_px"], interaction=values["interaction"], config_file=config_file,
+                   focal_px=values["focal_px"], interaction=values["interaction"],
+                   object_size=check_object_size(values["object_size"]), config_file=config_file,
                    quiet=bool(values["quiet"]))  # fmt: skip
 
 

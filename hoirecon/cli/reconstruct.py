@@ -78,9 +78,9 @@ def _reconstruct(checked, out_dir: Path, run: opt.RunArgs) -> None:
     name = shown(checked.image_path.name, 60)
     category = checked.category
     if checked.label and category is None:
-        from hoirecon.objects import resolve_label
+        from hoirecon.objects import resolve_or_proxy
 
-        category = resolve_label(checked.label)  # the text-embedding step: an unknown label fails before the body model loads
+        category = resolve_or_proxy(checked.label).category  # typo, text embedding, else a proxy from the mask
     forced = run.interaction or (checked.sidecar.interaction if checked.sidecar is not None else None)
     if forced and category is not None:
         from hoirecon.contact.priors import category_prior
@@ -94,7 +94,8 @@ def _reconstruct(checked, out_dir: Path, run: opt.RunArgs) -> None:
         pipe.body_model  # load (or fail on missing model files) before any image work
         pipe.contact_source  # fail now on a missing --contacts folder or InteractVLM checkout
         progress.done("models")
-        recon = pipe.run(checked.image_path, ReconstructOptions(interaction=run.interaction), on_stage=progress.stage,
+        recon = pipe.run(checked.image_path, ReconstructOptions(interaction=run.interaction, object_size=run.object_size),
+                         on_stage=progress.stage,
                          checked=checked)
         progress.start("export")
         write_outputs(recon, out_dir)

@@ -155,6 +155,7 @@ def build_params(recon: Reconstruction) -> dict:
             "label": det.object.label,
             "category": mesh.category,
             "mesh_source": mesh.source,
+            "label_match": recon.config.get("label_match"),
             "symmetry": mesh.symmetry,
             "rotation": np.asarray(obj.rotation, dtype=np.float64).reshape(3, 3),
             "rotation_axis_angle": rotation_to_axis_angle(obj.rotation),

@@ -4,12 +4,12 @@ resolution (``labels``, with the text-embedding fallback in ``embedding``), the 
 frame (see ``hoirecon.objects.library``).
 
 Import order (no circles): ``catalog`` <- ``embedding`` <- ``labels`` <- ``library``;
-``shapes`` <- ``models`` <- ``library``."""
+``shapes`` <- ``models`` <- ``library`` <- ``proxy`` (the mesh of a label no category matches)."""
 
 from hoirecon.objects.catalog import ObjectProperties, categories
-from hoirecon.objects.labels import match_label, resolve_label, resolve_label_verbose
+from hoirecon.objects.labels import LabelMatch, match_label, resolve_label, resolve_label_verbose, resolve_or_proxy
 from hoirecon.objects.library import (OBJECT_SOURCES, build_mesh, load_user_mesh, object_mesh, properties,
                                       read_mesh_file, size_prior)
 
-__all__ = ["categories", "resolve_label", "resolve_label_verbose", "build_mesh", "load_user_mesh", "match_label",
+__all__ = ["categories", "resolve_label", "resolve_label_verbose", "resolve_or_proxy", "LabelMatch", "build_mesh", "load_user_mesh", "match_label",
            "read_mesh_file", "size_prior", "properties", "ObjectProperties", "object_mesh", "OBJECT_SOURCES"]

@@ -1,10 +1,17 @@
 """The object category table, ``hoirecon/data/objects.json``: one entry per category, everything the
-rest of the package needs to know about an object that is not its geometry.
+rest of the package needs to know about an object, and for most categories its geometry as data.
 
-Each entry (key = category name, ``snake_case``)::
+Each entry (key = category name, ``snake_case``; keys starting with ``_`` are comments)::
 
     "synonyms":    labels that mean this category (lower case), matched after the key itself;
     "size_m":      typical largest bounding-box extent in metres (the library mesh is built at it);
+    "size_source": the kind of fact ``size_m`` is (see SIZE_SOURCES): "standard" (a rule or norm fixes
+                   it: a regulation frisbee or barbell, a standard mattress, a 60 cm kitchen appliance
+                   slot), "manufacturer" (typical dimensions of common products, from product data
+                   sheets), "ergonomics" (set by the human body: seat and counter heights, tool and
+                   handle lengths, worn things), "anatomy" (an animal's typical adult size, from breed
+                   standards and zoological references);
+    "size_note":   optional, the fact itself in words ("regulation disc, 27.5 cm across");
     "scale_sigma": std of the log-scale prior around ``size_m``;
     "symmetry":    "none" | "mirror_x" | "rot_y" | "sphere" (in the canonical object frame);
     "pose_prior":  "upright" (stands on the ground: the fit starts from, and keeps, rotations about
@@ -14,10 +21,61 @@ Each entry (key = category name, ``snake_case``)::
                    the floor the person stands on) | "either" (on the floor or carried: held to the
                    floor only when the fit puts it within reach of it: a suitcase, a skateboard) |
                    "none" (held, worn or on the body: never pulled to the floor);
-    "parts":       the part names of the procedural mesh, in part-index order.
+    "parts":       the part names of the procedural mesh, in part-index order: at least two parts
+                   that people touch, or one with ``parts_note`` saying why one is all there is;
+    "parts_note":  optional, why the category has a single part (a ball is all surface);
+    "shape":       optional, the geometry as data (below); categories without it have a Python
+                   builder in :mod:`hoirecon.objects.models` (not both).
 
-The geometry is a builder registered under the same name in :mod:`hoirecon.objects.models`; who
-touches which part is in ``contacts.json`` (:mod:`hoirecon.contact.priors`).
+``shape``: a list of pieces, each one closed surface of one part (several pieces may share a part),
+in the builders' frame: metres at real-world size, y up, the floor at y = 0, the front toward +z (the
+side a person faces or uses: a couch's seat, a television's screen, a guitar's soundboard; for things
+that move, their nose: an animal's head, a cart's or a stroller's front wheels), x across.
+Every piece is built around its own local origin, then turned by ``rot_deg`` and moved by ``at``::
+
+    {"part": "seat", "prim": "box", "size": [0.6, 0.1, 0.55], "at": [0, 0.4, 0.05]}
+    {"part": "legs", "prim": "cylinder", "from": [0.25, 0, 0.2], "to": [0.25, 0.4, 0.2], "radius": 0.02,
+     "mirror": ["x", "z"]}
+
+    fields of every piece:
+    "part"      one of the entry's parts;
+    "prim"      the primitive (below);
+    "at"        [x, y, z] where the local origin goes (default [0, 0, 0]);
+    "rot_deg"   [rx, ry, rz] degrees: turned about x, then y, then z (fixed axes through the local
+                origin; right hand: rx > 0 turns +y toward +z), before ``at``;
+    "mirror"    axes among "x", "y", "z": the piece is also copied reflected in the plane x = 0 (y = 0,
+                z = 0) of the builders' frame; with several axes every combination (["x", "z"]: four
+                legs from one);
+    "spacing"   the largest vertex distance in metres (default: the entry's size_m / 30);
+    "segments"  vertices around round prims (default: the circumference over the spacing, 8 to 32).
+
+    primitives and their fields (local frame):
+    "box"          size [w, h, d], centred on the origin;
+    "rounded_box"  size, exponent (default 6): a superellipsoid, a box with rounded edges;
+    "ellipsoid"    size (full extents);
+    "sphere"       radius;
+    "cylinder"     from, to [x, y, z], radius: flat ends;
+    "capsule"      from, to, radius: round ends (they reach ``radius`` beyond from / to);
+    "cone"         from, to, radius [r_from, r_to] (one may be 0, a point): a truncated cone;
+    "tube"         path [[x, y, z], ...], radius (r or [r_normal, r_binormal]), caps "round" (default)
+                   | "flat", closed (a loop, default false);
+    "arc"          arc_radius, radius, from_deg, to_deg: a tube along a circular arc about the origin in
+                   the local x-y plane, angles from +x toward +y (a bucket's bail, a bag's handle);
+    "torus"        major, minor (r, or [along the axis, radial]: a flat rim), axis (default [0, 1, 0]:
+                   lying flat);
+    "lathe"        profile [[y, r], ...] turned about the local y axis, r = 0 at both ends;
+    "vessel"       outer [[y, r], ...] the outer wall from the bottom up to the rim (r > 0), wall, floor
+                   (thicknesses): an open-topped hollow turned about y (bowl, bucket, vase, pot);
+    "board"        length (z), width (x), thickness (y), plan_exponent [tail, nose], section_exponent,
+                   thickness_exponent, lift [[u, dy], ...] the centre line's height, piecewise linear in
+                   u = 2 z / length in [-1, 1] (a snowboard's raised tips);
+    "prism"        outline [[x, y], ...] (star-shaped about its centroid), depth: the outline in the
+                   local x-y plane extruded along z, centred (a guitar body, a knife blade).
+
+:func:`hoirecon.objects.models.shape_pieces` builds and checks a ``shape`` (errors name the category
+and the piece); ``hoirecon.objects.library`` then turns it into the canonical object frame and scales
+its largest extent to ``size_m`` (the data are at real size, within 5 % of ``size_m``: a test checks).
+Who touches which part is in ``contacts.json`` (:mod:`hoirecon.contact.priors`).
 
 This module reads the file only (no label matching, no meshes), so that every other module of
 ``hoirecon.objects`` can import it.
@@ -35,13 +93,15 @@ from pathlib import Path
 
 from hoirecon.errors import InputError, shown
 
-__all__ = ["SYMMETRIES", "POSE_PRIORS", "SUPPORTS", "ObjectProperties", "categories", "category_keys", "entry",
-           "normalise_label"]
+__all__ = ["SYMMETRIES", "POSE_PRIORS", "SUPPORTS", "SIZE_SOURCES", "ObjectProperties", "categories",
+           "category_keys", "entry", "shape_spec", "normalise_label"]
 
 SYMMETRIES = ("none", "mirror_x", "rot_y", "sphere")
 POSE_PRIORS = ("upright", "any")
 SUPPORTS = ("floor", "either", "none")
-_REQUIRED = ("synonyms", "size_m", "scale_sigma", "symmetry", "pose_prior", "support", "parts")
+SIZE_SOURCES = ("standard", "manufacturer", "ergonomics", "anatomy")
+_REQUIRED = ("synonyms", "size_m", "size_source", "scale_sigma", "symmetry", "pose_prior", "support", "parts")
+_OPTIONAL = ("size_note", "parts_note", "shape")
 
 
 @dataclass(frozen=True)
@@ -56,6 +116,7 @@ class ObjectProperties:
     pose_prior: str
     support: str
     parts: tuple[str, ...]
+    size_source: str
 
     @property
     def upright(self) -> bool:
@@ -78,11 +139,23 @@ def _read_table_text() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _raw() -> dict[str, dict]:
-    table = json.loads(_read_table_text())
+    table = {k: v for k, v in json.loads(_read_table_text()).items() if not k.startswith("_")}
     for key, item in table.items():
         missing = set(_REQUIRED) - set(item)
         if missing:
             raise ValueError(f"objects.json: category '{key}' lacks {sorted(missing)}")
+        unknown = set(item) - set(_REQUIRED) - set(_OPTIONAL)
+        if unknown:
+            raise ValueError(f"objects.json: category '{key}' has unknown fields {sorted(unknown)}")
+        if item["size_source"] not in SIZE_SOURCES:
+            raise ValueError(f"objects.json: category '{key}' has size_source '{item['size_source']}', "
+                             f"not one of {', '.join(SIZE_SOURCES)}")
+        if len(item["parts"]) < 2 and not item.get("parts_note"):
+            raise ValueError(f"objects.json: category '{key}' has one part and no parts_note saying why")
+        if len(set(item["parts"])) != len(item["parts"]):
+            raise ValueError(f"objects.json: category '{key}' names a part twice")
+        if "shape" in item and not (isinstance(item["shape"], list) and item["shape"]):
+            raise ValueError(f"objects.json: category '{key}': shape must be a non-empty list of pieces")
         if item["symmetry"] not in SYMMETRIES:
             raise ValueError(f"objects.json: category '{key}' has unknown symmetry '{item['symmetry']}'")
         if item["pose_prior"] not in POSE_PRIORS:
@@ -108,14 +181,16 @@ def _records() -> dict[str, ObjectProperties]:
             pose_prior=str(item["pose_prior"]),
             support=str(item["support"]),
             parts=tuple(item["parts"]),
+            size_source=str(item["size_source"]),
         )
         for key, item in _raw().items()
     }
 
 
 def categories() -> dict[str, dict]:
-    """The table as read: ``{key: {"synonyms", "size_m", "scale_sigma", "symmetry", "pose_prior",
-    "parts"}}`` in file order (a copy; the file is read once)."""
+    """The table as read: ``{key: {"synonyms", "size_m", "size_source", "scale_sigma", "symmetry",
+    "pose_prior", "support", "parts", ...}}`` in file order, without the ``_`` comment keys (a copy;
+    the file is read once)."""
     return copy.deepcopy(_raw())
 
 
@@ -131,6 +206,14 @@ def entry(key: str) -> ObjectProperties:
     if key not in records:
         raise InputError(f"unknown object category '{shown(key)}'; known: {', '.join(records)}")
     return records[key]
+
+
+def shape_spec(key: str) -> list[dict] | None:
+    """The ``shape`` pieces of category ``key`` (a copy), or None when its geometry is a Python
+    builder. Raises ``InputError`` for an unknown key."""
+    entry(key)
+    spec = _raw()[key].get("shape")
+    return copy.deepcopy(spec) if spec is not None else None
 
 
 def normalise_label(text: str) -> str:

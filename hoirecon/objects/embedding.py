@@ -132,6 +132,8 @@ def category_texts() -> tuple[tuple[str, str], ...]:
     without duplicates within a category."""
     out: list[tuple[str, str]] = []
     for key in catalog.category_keys():
+        if key == "proxy":  # no real object: what a label gets when nothing matches
+            continue
         for text in dict.fromkeys(catalog.normalise_label(t) for t in [key, *catalog.entry(key).synonyms]):
             if text:
                 out.append((key, text))

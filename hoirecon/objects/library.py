@@ -68,7 +68,7 @@ def size_prior(category: str) -> tuple[float, float]:
 # ------------------------------------------------------------------------------- library meshes
 
 
-def _canonicalise(vertices: np.ndarray, size_m: float | None) -> np.ndarray:
+def canonicalise(vertices: np.ndarray, size_m: float | None) -> np.ndarray:
     """y-up / front +z vertices -> canonical frame (rotate, centre x/z, base at y = 0, scale)."""
     v = flip_yz(vertices)  # 180 deg about x: y-up / front +z -> y-down / front -z
     lo, hi = v.min(0), v.max(0)
@@ -81,7 +81,21 @@ def _canonicalise(vertices: np.ndarray, size_m: float | None) -> np.ndarray:
     return v
 
 
-def _readonly(a: np.ndarray) -> np.ndarray:
+HEIGHT_PARTS = ("grip", "top", "bottom")
+
+
+def height_parts(vertices: np.ndarray, band: float = 0.2) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Generic parts of a canonical-frame mesh (y down, base on y = 0) by height: ``top`` (the highest
+    ``band`` of the height), ``bottom`` (the lowest ``band``), ``grip`` (the rest). Returns
+    ``(part_of_vertex (V,) int16, HEIGHT_PARTS)``."""
+    y = np.asarray(vertices, np.float64)[:, 1]
+    height = float(-y.min()) or 1.0
+    rel = -y / height  # 0 at the base, 1 at the top
+    part = np.where(rel >= 1 - band, 1, np.where(rel <= band, 2, 0)).astype(np.int16)
+    return part, HEIGHT_PARTS
+
+
+def readonly(a: np.ndarray) -> np.ndarray:
     a = np.ascontiguousarray(a)
     a.flags.writeable = False
     return a
@@ -91,9 +105,9 @@ def _make(category: str, vertices: np.ndarray, faces: np.ndarray, part_of_vertex
           part_names: tuple[str, ...], source: str) -> ObjectMesh:
     return ObjectMesh(
         category=category,
-        vertices=_readonly(vertices.astype(np.float32)),
-        faces=_readonly(faces.astype(np.int64)),
-        part_of_vertex=_readonly(part_of_vertex.astype(np.int16)),
+        vertices=readonly(vertices.astype(np.float32)),
+        faces=readonly(faces.astype(np.int64)),
+        part_of_vertex=readonly(part_of_vertex.astype(np.int16)),
         part_names=tuple(part_names),
         source=source,
         symmetry=catalog.entry(category).symmetry,
@@ -104,7 +118,7 @@ def _make(category: str, vertices: np.ndarray, faces: np.ndarray, part_of_vertex
 def _build_cached(category: str) -> ObjectMesh:
     entry = catalog.entry(category)
     v, f, pov, names = S.merge(models.builder_for(category)(), part_names=entry.parts)
-    v = _canonicalise(v, entry.size_m)
+    v = canonicalise(v, entry.size_m)
     return _make(category, v, f, pov, names, f"library:{category}")
 
 
@@ -120,7 +134,7 @@ def build_mesh(category: str) -> ObjectMesh:
 # -------------------------------------------------------------------------------------- user mesh
 
 
-def _decimate(vertices: np.ndarray, faces: np.ndarray, max_vertices: int) -> tuple[np.ndarray, np.ndarray]:
+def decimate(vertices: np.ndarray, faces: np.ndarray, max_vertices: int) -> tuple[np.ndarray, np.ndarray]:
     try:
         import open3d as o3d
     except Exception:  # open3d missing / broken: keep the full mesh
@@ -209,10 +223,13 @@ def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None 
     if float((vertices.max(0) - vertices.min(0)).max()) <= 0:
         raise InputError(f"object mesh '{p}' is degenerate (zero size)")
     if max_vertices is not None and len(vertices) > max_vertices:
-        vertices, faces = _decimate(vertices, faces, max_vertices)
+        vertices, faces = decimate(vertices, faces, max_vertices)
 
-    v = _canonicalise(vertices, catalog.entry(key).size_m)
+    v = canonicalise(vertices, catalog.entry(key).size_m)
 
+    if models.builder_for(key) is None:  # no library mesh to take parts from (the proxy): by height
+        part_of_vertex, names = height_parts(v)
+        return _make(key, v, faces, part_of_vertex, names, f"user:{p.name}")
     # parts: nearest vertex of the library mesh after mapping its bounding box onto this mesh's
     lib = build_mesh(key)
     lv = lib.vertices.astype(np.float64)

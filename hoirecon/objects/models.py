@@ -1,5 +1,9 @@
-"""The procedural object models: one builder per category of ``objects.json``, registered under the
-category's key with ``@builder("key")``.
+"""The procedural object models. Most categories are data: the ``shape`` of their ``objects.json``
+entry (named pieces made of primitives with metric sizes and placements; the schema is in
+:mod:`hoirecon.objects.catalog`), built by the one generic builder :func:`shape_pieces`. The shapes
+that data describe badly (the first 19 categories: bicycle spokes, a skateboard's kick tails, a
+racket's head, an umbrella's spherical canopy) keep a Python builder registered under the category's
+key with ``@builder("key")``; :func:`builder_for` gives either.
 
 A builder takes no argument and returns the category's pieces ``[(part name, vertices, faces), ...]``
 (``shapes.merge`` joins them, in the part order of ``objects.json``). Builders model in a y-up frame,
@@ -8,21 +12,23 @@ floor at y = 0, front toward +z (glTF's convention), in metres at about real-wor
 centred, base on y = 0) and scales its largest extent to the category's ``size_m``. Every piece is a
 closed surface wound counter-clockwise seen from outside (``hoirecon.objects.shapes``).
 
-Adding a category: an entry in ``hoirecon/data/objects.json`` plus a function here decorated with
-``@builder("<key>")`` whose piece names are the entry's ``parts`` (and, for contacts, pairs in
-``contacts.json``). ``tests/test_objects.py`` checks that the table and the builders match.
+Adding a category: an entry in ``hoirecon/data/objects.json`` with a ``shape`` (or, for a shape the
+primitives cannot describe, a function here decorated with ``@builder("<key>")``) whose piece names
+are the entry's ``parts``, and its interaction modes in ``contacts.json``. ``tests/test_objects.py``
+checks that every category builds, is watertight, has its parts and is as big as its ``size_m``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
+from hoirecon.objects import catalog
 from hoirecon.objects import shapes as S
 
-__all__ = ["Piece", "Builder", "builder", "builders", "builder_for"]
+__all__ = ["Piece", "Builder", "PRIMITIVES", "builder", "builders", "builder_for", "shape_pieces"]
 
 Piece = tuple[str, np.ndarray, np.ndarray]
 Builder = Callable[[], list[Piece]]
@@ -48,8 +54,282 @@ def builders() -> dict[str, Builder]:
 
 
 def builder_for(key: str) -> Builder | None:
-    """The builder of category ``key``, or None when it has none."""
-    return _REGISTRY.get(key)
+    """The builder of category ``key``: its registered Python builder, else the generic builder of
+    its ``shape`` data (:func:`shape_pieces`), else None (an unknown key, or no geometry)."""
+    if key in _REGISTRY:
+        return _REGISTRY[key]
+    if key not in catalog.category_keys() or catalog.shape_spec(key) is None:
+        return None
+
+    def build() -> list[Piece]:
+        return shape_pieces(key)
+
+    build.__name__ = f"shape_of_{key}"
+    return build
+
+
+# ------------------------------------------------------------------ categories described as data
+
+#: per primitive of a ``shape`` piece: (required fields, optional fields) besides the common ones
+PRIMITIVES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "box": (("size",), ()),
+    "rounded_box": (("size",), ("exponent",)),
+    "ellipsoid": (("size",), ()),
+    "sphere": (("radius",), ()),
+    "cylinder": (("from", "to", "radius"), ()),
+    "capsule": (("from", "to", "radius"), ()),
+    "cone": (("from", "to", "radius"), ()),
+    "tube": (("path", "radius"), ("caps", "closed")),
+    "arc": (("arc_radius", "radius", "from_deg", "to_deg"), ()),
+    "torus": (("major", "minor"), ("axis",)),  # minor: r, or [along the axis, radial]
+    "lathe": (("profile",), ()),
+    "vessel": (("outer", "wall", "floor"), ()),
+    "board": (("length", "width", "thickness"), ("plan_exponent", "section_exponent", "thickness_exponent", "lift")),
+    "prism": (("outline", "depth"), ()),
+}
+_COMMON = ("part", "prim", "at", "rot_deg", "mirror", "spacing", "segments")
+_AXES = {"x": 0, "y": 1, "z": 2}
+
+
+class _SpecError(ValueError):
+    """A fault in one piece's fields (the caller adds the category and the piece)."""
+
+
+def _vec(piece: dict, name: str, n: int = 3, default: Sequence[float] | None = None) -> np.ndarray:
+    value = piece.get(name, default)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _SpecError(f"'{name}' must be {n} numbers, got {value!r}") from None
+    if arr.shape != (n,) or not np.all(np.isfinite(arr)):
+        raise _SpecError(f"'{name}' must be {n} numbers, got {value!r}")
+    return arr
+
+
+def _rows(piece: dict, name: str, width: int, minimum: int) -> np.ndarray:
+    value = piece[name]
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _SpecError(f"'{name}' must be a list of [{width} numbers]") from None
+    if arr.ndim != 2 or arr.shape[1] != width or len(arr) < minimum or not np.all(np.isfinite(arr)):
+        raise _SpecError(f"'{name}' must be a list of at least {minimum} rows of {width} numbers")
+    return arr
+
+
+def _positive(piece: dict, name: str, default: float | None = None) -> float:
+    value = piece.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise _SpecError(f"'{name}' must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _number(piece: dict, name: str) -> float:
+    value = piece[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _SpecError(f"'{name}' must be a number, got {value!r}")
+    return float(value)
+
+
+def _around(piece: dict, radius: float, spacing: float) -> int:
+    """Vertices around a round prim: ``segments`` or the circumference over the spacing, 8 to 32."""
+    if "segments" in piece:
+        k = piece["segments"]
+        if isinstance(k, bool) or not isinstance(k, int) or not 3 <= k <= 128:
+            raise _SpecError(f"'segments' must be an integer in 3..128, got {k!r}")
+        return k
+    return int(min(32, max(8, math.ceil(2 * math.pi * radius / spacing))))
+
+
+def _rotation(piece: dict) -> np.ndarray | None:
+    if "rot_deg" not in piece:
+        return None
+    rx, ry, rz = _vec(piece, "rot_deg") * _DEG
+    return S.rotation_z(rz) @ S.rotation_y(ry) @ S.rotation_x(rx)
+
+
+def _vessel_profile(outer: np.ndarray, wall: float, floor: float) -> np.ndarray:
+    """Lathe profile of an open-topped hollow: up the outside, over the rim, down the inside."""
+    if np.any(outer[:, 1] <= 0) or np.any(np.diff(outer[:, 0]) <= 0):
+        raise _SpecError("'outer' needs r > 0 and y rising from the bottom to the rim")
+    y0, y_top = outer[0, 0], outer[-1, 0]
+    y_floor = y0 + floor
+    if y_floor >= y_top:
+        raise _SpecError("'floor' is thicker than the vessel is tall")
+    inner_y = np.concatenate([[y_floor], outer[outer[:, 0] > y_floor, 0]])
+    inner_r = np.interp(inner_y, outer[:, 0], outer[:, 1]) - wall
+    if np.any(inner_r <= 0):
+        raise _SpecError("'wall' is thicker than the vessel's radius")
+    out = [(y0, 0.0), *map(tuple, outer)]
+    out += list(zip(inner_y[::-1], inner_r[::-1]))
+    out.append((y_floor, 0.0))
+    return np.asarray(out, dtype=np.float64)
+
+
+def _primitive(piece: dict, spacing: float) -> S.Mesh:
+    """One piece in its local frame (before ``rot_deg`` / ``at`` / ``mirror``)."""
+    prim = piece["prim"]
+    if prim in ("box", "rounded_box", "ellipsoid"):
+        size = _vec(piece, "size")
+        if np.any(size <= 0):
+            raise _SpecError(f"'size' must be positive, got {piece['size']!r}")
+        if prim == "box":
+            return S.box(size, spacing=spacing)
+        exponent = _positive(piece, "exponent", 6.0) if prim == "rounded_box" else 2.0
+        return S.superellipsoid(size, exponent=exponent, spacing=spacing)
+    if prim == "sphere":
+        return S.sphere((0.0, 0.0, 0.0), _positive(piece, "radius"), spacing=spacing)
+    if prim in ("cylinder", "capsule", "cone"):
+        p0, p1 = _vec(piece, "from"), _vec(piece, "to")
+        length = float(np.linalg.norm(p1 - p0))
+        if length <= 0:
+            raise _SpecError("'from' and 'to' are the same point")
+        if prim == "cone":
+            r = _vec(piece, "radius", 2)
+            if np.any(r < 0) or r.max() <= 0:
+                raise _SpecError(f"'radius' must be [r_from, r_to] >= 0, not both 0, got {piece['radius']!r}")
+            prof = [(0.0, 0.0), *([(0.0, r[0])] if r[0] > 0 else []), *([(length, r[1])] if r[1] > 0 else []),
+                    (length, 0.0)]
+            return S.lathe(prof, segments=_around(piece, r.max(), spacing), origin=p0, axis=p1 - p0, spacing=spacing)
+        r = _positive(piece, "radius")
+        fn = S.cylinder if prim == "cylinder" else S.capsule
+        return fn(p0, p1, r, segments=_around(piece, r, spacing), spacing=spacing)
+    if prim in ("tube", "arc"):
+        radius = piece["radius"]
+        if isinstance(radius, (list, tuple)):
+            radii = _vec(piece, "radius", 2)
+            if np.any(radii <= 0):
+                raise _SpecError(f"'radius' must be positive, got {radius!r}")
+            r: float | tuple[float, float] = (float(radii[0]), float(radii[1]))
+            r_max = float(radii.max())
+        else:
+            r = r_max = _positive(piece, "radius")
+        if prim == "tube":
+            path = _rows(piece, "path", 3, 2)
+            caps = piece.get("caps", "round")
+            closed = piece.get("closed", False)
+            if caps not in ("round", "flat") or not isinstance(closed, bool):
+                raise _SpecError("'caps' must be 'round' or 'flat' and 'closed' true or false")
+        else:
+            a0, a1 = _number(piece, "from_deg") * _DEG, _number(piece, "to_deg") * _DEG
+            big = _positive(piece, "arc_radius")
+            if not 0 < abs(a1 - a0) < 2 * math.pi:
+                raise _SpecError("an arc spans more than 0 and less than 360 degrees (a full ring is a torus)")
+            n = max(4, math.ceil(abs(a1 - a0) * big / spacing))
+            t = np.linspace(a0, a1, n + 1)
+            path = np.stack([big * np.cos(t), big * np.sin(t), np.zeros_like(t)], 1)
+            caps, closed = "round", False
+        return S.tube(path, r, segments=_around(piece, r_max, spacing), spacing=spacing, caps=caps, closed=closed)
+    if prim == "torus":
+        major = _positive(piece, "major")
+        if isinstance(piece["minor"], (list, tuple)):
+            along, across = _vec(piece, "minor", 2)
+            if min(along, across) <= 0:
+                raise _SpecError(f"'minor' must be positive, got {piece['minor']!r}")
+        else:
+            along = across = _positive(piece, "minor")
+        axis = _vec(piece, "axis", 3, (0.0, 1.0, 0.0))
+        if across >= major or np.linalg.norm(axis) == 0:
+            raise _SpecError("a torus needs its radial minor radius < major and a non-zero axis")
+        ax = axis / np.linalg.norm(axis)
+        e1 = np.cross(ax, np.eye(3)[int(np.argmin(np.abs(ax)))])
+        e1 /= np.linalg.norm(e1)
+        e2 = np.cross(ax, e1)
+        th = np.linspace(0.0, 2 * math.pi, max(12, math.ceil(2 * math.pi * major / spacing)), endpoint=False)
+        ring = major * (np.cos(th)[:, None] * e1 + np.sin(th)[:, None] * e2)
+        # a closed planar loop's tube frame: first radius along the loop's axis, second radial
+        around = min(16, _around(piece, max(along, across), spacing))
+        return S.tube(ring, (float(along), float(across)), segments=around, spacing=10.0 * major + 1.0, closed=True)
+    if prim in ("lathe", "vessel"):
+        if prim == "lathe":
+            prof = _rows(piece, "profile", 2, 3)
+        else:
+            prof = _vessel_profile(_rows(piece, "outer", 2, 2), _positive(piece, "wall"), _positive(piece, "floor"))
+        return S.lathe(prof, segments=_around(piece, float(prof[:, 1].max()), spacing), spacing=spacing)
+    if prim == "board":
+        lift = None
+        if "lift" in piece:
+            table = _rows(piece, "lift", 2, 2)
+            if np.any(np.diff(table[:, 0]) <= 0):
+                raise _SpecError("'lift' rows need u rising")
+
+            def lift(u: np.ndarray, table: np.ndarray = table) -> np.ndarray:
+                return np.interp(u, table[:, 0], table[:, 1])
+
+        plan = _vec(piece, "plan_exponent", 2, (2.0, 2.0))
+        return S.board(_positive(piece, "length"), _positive(piece, "width"), _positive(piece, "thickness"),
+                       spacing=spacing, around=_around(piece, _positive(piece, "width") / 2, spacing),
+                       plan_exponent=(float(plan[0]), float(plan[1])),
+                       section_exponent=_positive(piece, "section_exponent", 4.0),
+                       thickness_exponent=_positive(piece, "thickness_exponent", 0.5), lift=lift)
+    # prism
+    return S.prism(_rows(piece, "outline", 2, 3), _positive(piece, "depth"), spacing=spacing)
+
+
+def _mirrors(piece: dict) -> list[np.ndarray]:
+    """The sign vectors of the copies ``mirror`` asks for (the piece itself first)."""
+    axes = piece.get("mirror", [])
+    if not isinstance(axes, list) or any(a not in _AXES for a in axes) or len(set(axes)) != len(axes):
+        raise _SpecError(f"'mirror' must list distinct axes among x, y, z, got {axes!r}")
+    signs = [np.ones(3)]
+    for a in axes:
+        flipped = [s.copy() for s in signs]
+        for s in flipped:
+            s[_AXES[a]] = -1.0
+        signs += flipped
+    return signs
+
+
+def shape_pieces(key: str, shape: list | None = None, *, parts: Sequence[str] | None = None,
+                 size_m: float | None = None) -> list[Piece]:
+    """Build a ``shape`` (default: category ``key``'s, from ``objects.json``; the schema is in
+    :mod:`hoirecon.objects.catalog`) into pieces ``[(part, vertices, faces), ...]`` in the builders'
+    frame. ``parts`` / ``size_m`` default to the entry's (the default spacing is ``size_m / 30``).
+
+    The spec is checked as it is built: a ``ValueError`` names the category, the piece (its index,
+    part and primitive) and the fault (an unknown primitive or field, a missing field, a wrong value,
+    a part that is not the entry's, a part no piece builds)."""
+    where = f"objects.json: category '{key}'"
+    if shape is None or parts is None or size_m is None:
+        props = catalog.entry(key)
+        shape = catalog.shape_spec(key) if shape is None else shape
+        parts = props.parts if parts is None else parts
+        size_m = props.size_m if size_m is None else size_m
+    if not isinstance(shape, list) or not shape:
+        raise ValueError(f"{where}: 'shape' must be a non-empty list of pieces")
+    default_spacing = float(size_m) / 30.0
+    out: list[Piece] = []
+    for i, piece in enumerate(shape):
+        if not isinstance(piece, dict):
+            raise ValueError(f"{where}, shape piece {i}: must be an object, got {piece!r}")
+        label = f"{where}, shape piece {i} (part '{piece.get('part')}', prim '{piece.get('prim')}')"
+        if piece.get("part") not in parts:
+            raise ValueError(f"{label}: part must be one of the entry's parts {list(parts)}")
+        prim = piece.get("prim")
+        if prim not in PRIMITIVES:
+            raise ValueError(f"{label}: unknown primitive; use one of {', '.join(PRIMITIVES)}")
+        required, optional = PRIMITIVES[prim]
+        missing = [f for f in required if f not in piece]
+        if missing:
+            raise ValueError(f"{label}: lacks {missing}")
+        unknown = sorted(set(piece) - set(_COMMON) - set(required) - set(optional))
+        if unknown:
+            raise ValueError(f"{label}: unknown fields {unknown}; {prim} takes {list(required + optional)} "
+                             f"and {list(_COMMON[2:])}")
+        try:
+            spacing = _positive(piece, "spacing", default_spacing)
+            mesh = S.transform(_primitive(piece, spacing), _rotation(piece), _vec(piece, "at", 3, (0.0, 0.0, 0.0)))
+            for sign in _mirrors(piece):
+                v, f = mesh[0] * sign, mesh[1]
+                if np.prod(sign) < 0:  # a reflection turns the winding inside out
+                    f = np.ascontiguousarray(f[:, ::-1])
+                out.append((piece["part"], v, f))
+        except ValueError as err:
+            raise ValueError(f"{label}: {err}") from None
+    unbuilt = [p for p in parts if p not in {name for name, _, _ in out}]
+    if unbuilt:
+        raise ValueError(f"{where}: no shape piece builds part(s) {unbuilt}")
+    return out
 
 
 def _piece(name: str, mesh: S.Mesh) -> Piece:

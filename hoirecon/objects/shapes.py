@@ -33,6 +33,7 @@ __all__ = [
     "capsule",
     "torus",
     "board",
+    "prism",
     "rotation_x",
     "rotation_y",
     "rotation_z",
@@ -415,6 +416,52 @@ def board(
     ends = np.array([-1.0, 1.0])
     ye = np.zeros(2) if lift is None else np.asarray(lift(ends), dtype=np.float64)
     v, f = _rings_mesh(rings, np.array([0.0, ye[0], -0.5 * L]), np.array([0.0, ye[1], 0.5 * L]))
+    return v + np.asarray(center, dtype=np.float64), f
+
+
+def prism(
+    outline: Sequence[Sequence[float]],
+    depth: float,
+    *,
+    center: Sequence[float] = (0.0, 0.0, 0.0),
+    spacing: float = 0.03,
+) -> Mesh:
+    """A flat slab: the polygon ``outline`` (N >= 3 ``(x, y)`` points in order, either direction) in the
+    x-y plane, extruded along z over ``depth`` (centred on z = 0), then moved by ``center``.
+
+    The polygon must be star-shaped about its area centroid (every point seen from the centroid
+    without crossing the outline: convex shapes, a guitar's waisted body, a knife blade); the two
+    faces are filled with concentric copies of the outline shrunk toward the centroid, so that they
+    carry vertices about ``spacing`` apart like the side wall."""
+    pts = np.asarray(outline, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3:
+        raise ValueError("prism outline must be (N >= 3, 2)")
+    if not float(depth) > 0:
+        raise ValueError("prism depth must be positive")
+    x, y = pts[:, 0], pts[:, 1]
+    xn, yn = np.roll(x, -1), np.roll(y, -1)
+    cross = x * yn - xn * y
+    area = 0.5 * cross.sum()
+    if abs(area) < 1e-12:
+        raise ValueError("prism outline has no area")
+    c = np.array([((x + xn) * cross).sum(), ((y + yn) * cross).sum()]) / (6.0 * area)
+    ring = _densify_polyline(np.c_[pts, np.zeros(len(pts))], spacing, closed=True)[:, :2]
+    rel = ring - c
+    turn = rel[:, 0] * np.roll(rel[:, 1], -1) - np.roll(rel[:, 0], -1) * rel[:, 1]
+    if not (np.all(turn > 0) or np.all(turn < 0)):
+        raise ValueError("prism outline must be star-shaped about its centroid")
+    h = 0.5 * float(depth)
+    n_cap = _count(float(np.linalg.norm(rel, axis=1).max()), spacing)
+    n_side = _count(float(depth), spacing)
+
+    def at(scale: float, z: float) -> np.ndarray:
+        xy = c + scale * rel
+        return np.c_[xy, np.full(len(xy), z)]
+
+    rings = [at(k / n_cap, h) for k in range(1, n_cap + 1)]
+    rings += [at(1.0, h - 2 * h * j / n_side) for j in range(1, n_side)]
+    rings += [at(k / n_cap, -h) for k in range(n_cap, 0, -1)]
+    v, f = _rings_mesh(np.stack(rings), np.array([c[0], c[1], h]), np.array([c[0], c[1], -h]))
     return v + np.asarray(center, dtype=np.float64), f
 
 
