@@ -318,7 +318,8 @@ def options_for(image: Path, default_label: str | None, image_options: dict[str,
     mesh = extra.get("mesh")
     inter = None if (side is not None and side.interaction) else extra.get("interaction")  # the sidecar's wins
     return ReconstructOptions(object_label=label, mesh=Path(mesh) if mesh else None, focal_px=extra.get("focal_px"),
-                              interaction=inter, object_size=extra.get("object_size"))  # fmt: skip
+                              interaction=inter, object_size=extra.get("object_size"),
+                              mesh_dirs=tuple(extra.get("mesh_dirs") or ()))  # fmt: skip
 
 
 def _num(x: Any) -> float | None:

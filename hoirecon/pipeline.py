@@ -6,6 +6,7 @@ Every stage is timed; the seconds go to ``Reconstruction.timings``.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from hoirecon.config import CONFIG_VERSION, PipelineConfig, config_to_dict
 from hoirecon.contact import infer_contacts, make_contact_source
 from hoirecon.contact.modes import choose_candidates, mode_pose, pick_mode
 from hoirecon.contact.priors import category_prior
+from hoirecon.errors import InputError, first_line
 from hoirecon.fitting.joint import fit_object
 from hoirecon.inputs import CheckedInputs, check_image_inputs
 from hoirecon.perception.chain import DetectionChain
@@ -39,6 +41,7 @@ class ReconstructOptions:
     fov_deg: float | None = None
     interaction: str | None = None  # force this interaction mode (contacts.json) instead of choosing one
     object_size: float | None = None  # metres, the largest extent of a proxy object (a label no category matches)
+    mesh_dirs: tuple[str, ...] = ()  # the user's mesh folders (--mesh-dir), before HOIRECON_MESH_DIRS
 
 
 StageCallback = Callable[[str, "float | None"], None]
@@ -102,6 +105,29 @@ def seed_everything(seed: int) -> None:
 
 class Pipeline:
     """Reconstruct images one after another with the same loaded models."""
+
+    def _resolve(self, label: str, options: ReconstructOptions):
+        """``(LabelMatch, mesh-folder hits)``: the label against the user's mesh folders by name, the
+        library by name, synonym or typo, the folders by embedding, the library by embedding, else a
+        proxy (:mod:`hoirecon.objects.meshdir`). A hit's category is its sidecar's, else the one its
+        label resolves to by name, synonym or typo, else ``proxy``."""
+        from hoirecon import objects
+        from hoirecon.objects import meshdir
+
+        dirs = meshdir.mesh_dirs(list(options.mesh_dirs))
+        entries = meshdir.scan(dirs, self.notice) if dirs else []
+        hits = meshdir.match_mesh(label, entries, by_embedding=False) if entries else []
+        lib = objects.resolve_or_proxy(label)
+        if not hits and entries and lib.how in ("embedding", "proxy"):
+            hits = meshdir.match_mesh(label, entries)
+        if not hits:
+            return lib, []
+        entry = hits[0][0]
+        cat = entry.category
+        if cat is None:
+            own = objects.resolve_or_proxy(entry.label)
+            cat = own.category if own.how in ("name", "synonym", "typo") else "proxy"
+        return dataclasses.replace(lib, category=cat), [h for h in hits if (h[0].category or cat) == cat]
 
     def __init__(self, config: PipelineConfig = PipelineConfig(), notice: Callable[[str], None] | None = None) -> None:
         self.config = config
@@ -171,10 +197,10 @@ class Pipeline:
             s = image.scale
             label = checked.label
             # resolved once per image, before any model runs: a label no category matches gets a proxy
-            resolved = objects.resolve_or_proxy(label) if label else None
+            resolved = self._resolve(label, options) if label else None
             forced = options.interaction or (sidecar.interaction if sidecar is not None else None)
             if forced and resolved is not None:
-                category_prior(resolved.category, forced)  # an unknown mode fails here (InputError)
+                category_prior(resolved[0].category, forced)  # an unknown mode fails here (InputError)
             box = photo.scale_box(checked.box, s) if checked.box is not None else None
             mask = photo.resize_mask(checked.mask, image.width, image.height) if checked.mask is not None else None
             if box is not None and checked.box_from == "mask" and mask is not None and mask.any():
@@ -184,9 +210,9 @@ class Pipeline:
         with stage("perception"):
             detections, label = self.detection.run(image, label=label, box=box, mask=mask, person_box=person_box)
             person, obj_det = detections.person, detections.object
-            match = resolved if resolved is not None and label == checked.label else objects.resolve_or_proxy(label)
+            match, dir_hits = resolved if resolved is not None and label == checked.label else self._resolve(label, options)
             category = match.category
-            if self.notice is not None and match.how in ("typo", "embedding", "proxy"):
+            if self.notice is not None and match.how in ("typo", "embedding", "proxy") and not dir_hits:
                 self.notice(f"{image_path.name}: object {match.describe()}")
         props = objects.properties(category)
         with stage("body"):
@@ -194,14 +220,26 @@ class Pipeline:
         with stage("ground"):
             body, gravity, ground = ground_stage(self.body_model, self.config, image, person, body, category, props.support)
         with stage("object_mesh"):
-            if category == "proxy" and checked.mesh is None:
+            mesh = None
+            for entry, how, score in dir_hits if checked.mesh is None else ():  # the user's mesh folders
+                try:
+                    mesh = objects.load_user_mesh(entry.path, category, size_m=entry.size_m, up=entry.up)
+                except InputError as err:
+                    if self.notice is not None:
+                        self.notice(f"mesh folder: skipped {entry.path.name}: {first_line(err)}")
+                    continue
+                match = dataclasses.replace(match, how=how, score=score, matched=str(entry.path))
+                if self.notice is not None:
+                    self.notice(f"{image_path.name}: object '{label}' -> {entry.path.name} ({how}, parts and modes of {category})")
+                break
+            if mesh is None and category == "proxy" and checked.mesh is None:
                 from hoirecon.objects.proxy import proxy_mesh
                 from hoirecon.perception.objects import ellipse_mask
 
                 size = options.object_size or (objects.size_prior(match.nearest)[0] if match.nearest else props.size_m)
                 mesh = proxy_mesh(obj_det.mask if obj_det.mask is not None and obj_det.mask.any()
                                   else ellipse_mask(obj_det.box, image.width, image.height), size)  # fmt: skip
-            else:
+            elif mesh is None:
                 mesh = objects.object_mesh(category, checked.mesh)
             _, scale_sigma = objects.size_prior(category)
         with stage("contacts"):

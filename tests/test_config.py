@@ -134,7 +134,7 @@ def test_batch_gets_every_per_run_option(tmp_path, monkeypatch):
     assert (cfg.contact.source, cfg.contact.contacts_dir) == ("interactvlm-import", str(contacts))
     assert cfg.working_max_side == 640 and cfg.detection.detector == "mediapipe"
     assert kw["image_options"] == {"object_label": "chair", "mesh": str(mesh), "focal_px": 900.0, "interaction": "sit",
-                                   "object_size": None}
+                                   "object_size": None, "mesh_dirs": []}
     assert kw["object_label"] == "chair"
 
 

@@ -75,7 +75,7 @@ def batch(
                          "that starts before it is done)")
         image_options = {"object_label": run.object_label, "mesh": str(run.mesh) if run.mesh else None,
                          "focal_px": run.focal_px, "interaction": run.interaction,
-                         "object_size": run.object_size}  # fmt: skip
+                         "object_size": run.object_size, "mesh_dirs": list(run.mesh_dirs)}  # fmt: skip
         kwargs = dict(jobs=jobs, overwrite=overwrite, shard=shard_t, engine=engine, address=address,
                       object_label=run.object_label, pipeline=config_to_dict(config), turntable=turntable,
                       image_options=image_options)  # fmt: skip

@@ -49,6 +49,7 @@ MAX_SIDE = typer.Option(WORKING_MAX_SIDE, "--max-side", min=256, help="Perceptio
 CONFIG = typer.Option(None, "--config", help="Repeat a run: the settings of this config.json (one that hoirecon wrote, or a JSON object with some of its settings); options given on the command line win.")
 QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 INTERACTION = typer.Option(None, "--interaction", metavar="MODE", help="How the person uses the object, e.g. sit, stand_on, carry (the category's modes: `hoirecon objects`); default: chosen from the photo. In a batch: for photos whose sidecar names none.")
+MESH_DIR = typer.Option(None, "--mesh-dir", metavar="DIR", help="A folder of your own OBJ/GLB/PLY meshes (repeatable; also HOIRECON_MESH_DIRS): the one whose name (or sidecar NAME.json label) matches the object label is used, scaled to its sidecar's size_m or the category's.")
 OBJECT_SIZE = typer.Option(None, "--object-size", metavar="METRES", help="Largest extent of an object whose label no category matches (the proxy built from its mask); default: the nearest category's size.")
 
 #: the per-run options: parameter name -> (annotation, option, RunOptions field or None)
@@ -58,6 +59,7 @@ _PER_RUN: dict[str, tuple[Any, Any, str | None]] = {
     "focal_px": (Optional[float], FOCAL_PX, None),
     "interaction": (Optional[str], INTERACTION, None),
     "object_size": (Optional[float], OBJECT_SIZE, None),
+    "mesh_dir": (Optional[list[Path]], MESH_DIR, None),
     "device": (str, DEVICE, "device"),
     "body_model": (BodyModelName, BODY_MODEL, "body_model"),
     "smplx_dir": (Optional[Path], SMPLX_DIR, "smplx_dir"),
@@ -89,6 +91,7 @@ class RunArgs:
     focal_px: float | None = None
     interaction: str | None = None
     object_size: float | None = None
+    mesh_dirs: tuple[str, ...] = ()
     config_file: Path | None = None
     quiet: bool = False
 
@@ -109,6 +112,16 @@ def check_object_size(value: float | None) -> float | None:
     if value is not None and not (math.isfinite(value) and value > 0):
         raise InputError(f"--object-size must be a positive number of metres, got {value}")
     return value
+
+
+def check_mesh_dirs(value: list[Path] | None) -> tuple[str, ...]:
+    """``--mesh-dir``: existing folders (InputError naming the first that is not)."""
+    from hoirecon.objects.meshdir import mesh_dirs
+
+    if not value:
+        return ()
+    mesh_dirs(list(value))  # raises for a missing folder
+    return tuple(str(v) for v in value)
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
@@ -135,7 +148,8 @@ def _run_args(ctx: typer.Context, values: dict[str, Any]) -> RunArgs:
         options = dataclasses.replace(options, **keep)
     return RunArgs(options=options, object_label=values["object_label"], mesh=values["mesh"],
                    focal_px=values["focal_px"], interaction=values["interaction"],
-                   object_size=check_object_size(values["object_size"]), config_file=config_file,
+                   object_size=check_object_size(values["object_size"]),
+                   mesh_dirs=check_mesh_dirs(values["mesh_dir"]), config_file=config_file,
                    quiet=bool(values["quiet"]))  # fmt: skip
 
 

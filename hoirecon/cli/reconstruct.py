@@ -94,7 +94,8 @@ def _reconstruct(checked, out_dir: Path, run: opt.RunArgs) -> None:
         pipe.body_model  # load (or fail on missing model files) before any image work
         pipe.contact_source  # fail now on a missing --contacts folder or InteractVLM checkout
         progress.done("models")
-        recon = pipe.run(checked.image_path, ReconstructOptions(interaction=run.interaction, object_size=run.object_size),
+        recon = pipe.run(checked.image_path, ReconstructOptions(interaction=run.interaction, object_size=run.object_size,
+                                                                  mesh_dirs=run.mesh_dirs),
                          on_stage=progress.stage,
                          checked=checked)
         progress.start("export")

@@ -84,6 +84,20 @@ def canonicalise(vertices: np.ndarray, size_m: float | None) -> np.ndarray:
 HEIGHT_PARTS = ("grip", "top", "bottom")
 
 
+def _fine(vertices: np.ndarray, faces: np.ndarray, pieces: int = 25) -> tuple[np.ndarray, np.ndarray]:
+    """The mesh subdivided until no edge is longer than 1/``pieces`` of its largest extent (at most
+    ``MAX_USER_VERTICES`` vertices), so that parts by height get vertices."""
+    import trimesh
+
+    size = float((vertices.max(0) - vertices.min(0)).max()) / pieces
+    for _ in range(6):
+        e = vertices[faces[:, [1, 2, 0]]] - vertices[faces]
+        if float(np.linalg.norm(e, axis=-1).max()) <= size or len(vertices) * 4 > MAX_USER_VERTICES:
+            break
+        vertices, faces = trimesh.remesh.subdivide(vertices, faces)
+    return np.asarray(vertices, np.float64), np.asarray(faces, np.int64)
+
+
 def height_parts(vertices: np.ndarray, band: float = 0.2) -> tuple[np.ndarray, tuple[str, ...]]:
     """Generic parts of a canonical-frame mesh (y down, base on y = 0) by height: ``top`` (the highest
     ``band`` of the height), ``bottom`` (the lowest ``band``), ``grip`` (the rest). Returns
@@ -198,14 +212,18 @@ def read_mesh_file(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
     return v, f
 
 
-def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None = MAX_USER_VERTICES) -> ObjectMesh:
+def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None = MAX_USER_VERTICES,
+                   size_m: float | None = None, up: str = "+y") -> ObjectMesh:
     """Read a user's OBJ / GLB / GLTF / PLY / STL mesh for ``category`` into the canonical frame.
 
     The file is assumed glTF-style (+Y up, front toward +Z): it is turned upside down by the
     rotation ``(x, y, z) -> (x, -y, -z)``, centred on x/z with its base at y = 0, and scaled
     uniformly so that its largest extent equals the category's ``size_m``. Meshes with more than
     ``max_vertices`` vertices are decimated. Every vertex gets the part of the nearest vertex of the
-    category's library mesh after both bounding boxes are aligned, so part-based contacts work.
+    category's library mesh after both bounding boxes are aligned, so part-based contacts work (the
+    ``proxy`` category, which has no library mesh of its own: parts by height, :func:`height_parts`).
+    ``size_m``: the largest extent instead of the category's; ``up``: ``"+z"`` for a Z-up file (CAD,
+    Blender), turned to +Y up first.
     Errors (missing, unreadable or empty file) raise a one-line ``InputError`` naming the file."""
     import trimesh
 
@@ -224,10 +242,15 @@ def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None 
         raise InputError(f"object mesh '{p}' is degenerate (zero size)")
     if max_vertices is not None and len(vertices) > max_vertices:
         vertices, faces = decimate(vertices, faces, max_vertices)
+    if up == "+z":  # Z-up -> Y-up: (x, y, z) -> (x, z, -y), a rotation about x
+        vertices = np.stack([vertices[:, 0], vertices[:, 2], -vertices[:, 1]], 1)
+    elif up != "+y":
+        raise InputError(f"object mesh '{p}': up must be '+y' or '+z', got {shown(up)}")
 
-    v = canonicalise(vertices, catalog.entry(key).size_m)
+    v = canonicalise(vertices, size_m if size_m is not None else catalog.entry(key).size_m)
 
-    if models.builder_for(key) is None:  # no library mesh to take parts from (the proxy): by height
+    if key == "proxy" or models.builder_for(key) is None:  # no library mesh to take parts from: by height
+        v, faces = _fine(v, faces)  # a low-poly file (a cylinder's two rings) has no vertex in its middle
         part_of_vertex, names = height_parts(v)
         return _make(key, v, faces, part_of_vertex, names, f"user:{p.name}")
     # parts: nearest vertex of the library mesh after mapping its bounding box onto this mesh's
