@@ -303,8 +303,8 @@ def test_cli_help_and_argument_errors(tmp_path):
     (tmp_path / "a.png").write_bytes(b"x")
     res = runner.invoke(app, ["batch", str(tmp_path), "--out", str(tmp_path / "o"), "--shard", "3/3"])
     assert res.exit_code == 2 and "--shard" in res.output
-    res = runner.invoke(app, ["batch", str(tmp_path), "--out", str(tmp_path / "o"), "--object", "zzqxj"])
-    assert res.exit_code == 2
+    res = runner.invoke(app, ["batch", str(tmp_path), "--out", str(tmp_path / "o"), "--object", "   "])
+    assert res.exit_code == 2 and "non-empty" in res.output  # an empty label; an unknown one gets a proxy
 
 
 # ------------------------------------------------------------------------------------- real pipeline
