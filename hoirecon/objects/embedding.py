@@ -15,7 +15,9 @@ of ``hoirecon/data/label_matching.json`` (0.70). Plain text beat prompt template
 unrelated labels more than related ones.
 
 Calibration (best category and its score; labels that are synonyms score 1.0 and never reach this
-step). 0.70 rejects all 78 non-category labels tried (the COCO classes that are no category, plus
+step), made with the first 19 categories; several of its labels are categories of their own since the
+library grew to 87 (``label_matching.json``'s ``_doc`` says what changed; the committed label lists of
+``tests/test_label_embedding.py`` and ``tests/test_proxy.py`` are the threshold's tests). 0.70 rejects all 78 non-category labels tried (the COCO classes that are no category, plus
 common objects); their highest scores::
 
     ping pong paddle surfboard 0.68   toilet chair 0.67        kayak surfboard 0.66
