@@ -3,18 +3,28 @@
 Each :class:`BenchScene` is made on the fly from a seed (nothing is stored on disk):
 
 1. a body pose from a named preset (``benchmarks/support/data/bench_poses.json``: model -> preset -> bone ->
-   axis-angle) plus Gaussian jitter on every bone, and a random body shape;
-2. the category's library object, rotated by the category's nominal rotation into the body's canonical
+   axis-angle) plus Gaussian jitter on every bone, and a random body shape; a lying recipe turns the
+   posed body onto its back or front (``body_rotation_deg``);
+2. the category's library object, rotated by the recipe's nominal rotation into the body's canonical
    frame (``benchmarks/support/data/bench_scenes.json``) with a small random jitter, then slid onto the body
-   along the category's approach direction until its primary part touches the body's primary part
-   (ray casting, so no vertex of either mesh ends up inside the other; final gap ``gap_m``);
+   along the recipe's approach direction until its primary part touches the body's primary part
+   (ray casting, so no vertex of either mesh ends up inside the other; final gap ``gap_m``); a floor
+   recipe keeps the object on the floor under the body's feet, a swing turns it about that contact
+   until it rests on another body part (a bat on the shoulder);
 3. a random perspective camera looking at the pair; person and object masks rendered with true mutual
    occlusion; MediaPipe-format landmarks with pixel noise and dropped points; true contacts (vertices
    of each mesh within ``contact_tol_m`` of the other mesh's surface, labelled by body part and
    object part).
 
-Scenes that miss their primary contact, leave the body partly out of frame or show fewer than
-``min_object_px`` object pixels are resampled, deterministically from the same seed.
+Scenes that miss their primary contact, leave the body partly out of frame, show fewer than
+``min_object_px`` object pixels or (recipes with ``floor_tol_m``) leave the object off the floor are
+resampled, deterministically from the same seed.
+
+Recipes: ``categories`` (one per category, the object-fitting benchmarks' scenes) and ``mode_recipes``
+(``"category/mode"``): together one for every interaction mode (``hoirecon/data/contacts.json``) of
+every category they cover (19 categories, 49 modes; the categories added to the library since have
+none yet); ``held_out`` names the categories whose evidence rules were never
+compared against these scenes (reported apart by ``benchmarks/mode_bench.py``).
 
 API::
 
@@ -22,6 +32,8 @@ API::
     scene = generate_scene("chair", seed=0, index=3)    # one scene (what generate_scenes calls)
     sample_categories(60, seed=0)                       # the category of each scene, without rendering
     category_configs()["chair"]                         # the recipe (CategoryConfig)
+    mode_recipes()["bench/lie"]                         # every recipe, the other modes' too
+    held_out_categories()                               # ["motorcycle"]
     preset_pose(model, "sitting")                       # (J, 3) preset pose of a body model
 
 Frames: "body frame" is the body model's canonical frame (x = body's left, y down, z = body's back,
@@ -65,6 +77,7 @@ __all__ = [
     "category_configs",
     "generate_scene",
     "generate_scenes",
+    "held_out_categories",
     "mode_recipes",
     "pose_presets",
     "preset_pose",
@@ -88,7 +101,15 @@ def _read_json(name: str) -> dict:
 
 def scene_settings() -> dict[str, Any]:
     """The global settings of ``bench_scenes.json`` (camera ranges, jitter, tolerances; a copy)."""
-    return copy.deepcopy({k: v for k, v in _read_json("bench_scenes.json").items() if k not in ("categories", "mode_recipes", "_doc")})
+    skip = ("categories", "mode_recipes", "held_out")
+    table = _read_json("bench_scenes.json")
+    return copy.deepcopy({k: v for k, v in table.items() if k not in skip and not k.startswith("_")})
+
+
+def held_out_categories() -> list[str]:
+    """``bench_scenes.json``'s ``held_out``: the categories whose evidence rules (``contacts.json``) were
+    written without looking at these scenes; benchmarks report their scenes separately."""
+    return list(_read_json("bench_scenes.json").get("held_out", []))
 
 
 def pose_presets(model_name: str = "anny") -> dict[str, dict[str, list[float]]]:
@@ -133,9 +154,24 @@ class CategoryConfig:
     approach: unit (3,) body-frame direction the object comes from, or ``"palm:<hand part>"`` (the
         hand's palm normal), ``"palm:<hand part>:horizontal"`` (its horizontal component).
     slides: ((unit direction (3,), max metres), ...) extra moves that stop at first contact.
+    swings: ((unit axis (3,), max degrees), ...) turns of the placed object, right-handed about the
+        axis through the point of its primary part nearest the primary body part (the contact held: a
+        bat turned about the hand until it rests on the shoulder), each stopping at first contact with
+        a body part other than the primary one (or at its max).
+    jitter_scale: factor on the global pose jitter (``pose_jitter_rad``) for this recipe (a pose whose
+        hand must stay near the shoulder).
     pairs: the contact-prior pairs (``contacts.json``) of the recipe's interaction mode, for reference.
     recipe: the recipe's name (``category`` or ``category/mode`` for a recipe of another mode);
     mode: the interaction mode the scene shows (``contacts.json``; default the category's first).
+    body_rotation: (3, 3) rotation of the posed body into the scene's world frame (gravity +y), applied
+        before the object is placed (identity: the body upright; a lying body otherwise). Directions,
+        the object's rotation and its jitter are in that world frame.
+    floor: the object stands on the floor, the plane through the body's lowest vertex: its lowest
+        vertex is put on that plane and it only moves horizontally (the approach's and the slides'
+        vertical parts are dropped; the anchor lines up with the target horizontally).
+    floor_tol_m: when set, scenes whose object's lowest vertex ends up farther than this from that
+        plane are resampled (an object placed by a vertical approach that should still stand on the
+        floor: a suitcase pulled by its top handle, a skateboard under one foot).
     """
 
     category: str
@@ -152,6 +188,11 @@ class CategoryConfig:
     pairs: tuple[tuple[str, str], ...] = field(default=())
     recipe: str = ""
     mode: str = ""
+    body_rotation: np.ndarray = field(default_factory=lambda: np.eye(3))
+    floor: bool = False
+    floor_tol_m: float | None = None
+    swings: tuple[tuple[np.ndarray, float], ...] = ()
+    jitter_scale: float = 1.0
 
 
 @functools.lru_cache(maxsize=1)
@@ -167,13 +208,17 @@ def _configs() -> dict[str, CategoryConfig]:
         R = np.eye(3)
         for axis, deg in c.get("rotation_deg", []):
             R = axis_rotation(axis, deg) @ R
+        B = np.eye(3)
+        for axis, deg in c.get("body_rotation_deg", []):
+            B = axis_rotation(axis, deg) @ B
+        floor = bool(c.get("floor", False))
+        flat = np.array([1.0, 0.0, 1.0]) if floor else np.ones(3)  # a floor object moves horizontally only
         approach = c["approach"]
         if not isinstance(approach, str):
-            approach = np.asarray(approach, np.float64) / np.linalg.norm(approach)
-        slides = tuple(
-            (np.asarray(s["direction"], np.float64) / np.linalg.norm(s["direction"]), float(s["max"]))
-            for s in c.get("slides", [])
-        )
+            approach = np.asarray(approach, np.float64) * flat
+            approach = approach / np.linalg.norm(approach)
+        slide_dirs = [np.asarray(s["direction"], np.float64) * flat for s in c.get("slides", [])]
+        slides = tuple((u / np.linalg.norm(u), float(s["max"])) for u, s in zip(slide_dirs, c.get("slides", [])))
         entry = next((m for m in modes if m.get("name") == mode), None)
         if entry is None:
             raise ValueError(f"bench_scenes.json: recipe '{recipe}' names mode '{mode}', which contacts.json lacks")
@@ -183,7 +228,11 @@ def _configs() -> dict[str, CategoryConfig]:
             target=tuple(c["target"]), anchor_offset=np.asarray(c.get("anchor_offset", [0, 0, 0]), np.float64),
             approach=approach, slides=slides, rotation=R, yaw_deg=float(c.get("yaw_deg", 0.0)),
             tilt_deg=float(c.get("tilt_deg", 0.0)), spin_deg=float(c.get("spin_deg", 0.0)), pairs=pairs,
-            recipe=recipe, mode=mode,
+            recipe=recipe, mode=mode, body_rotation=B, floor=floor,
+            swings=tuple((np.asarray(w["axis"], np.float64) / np.linalg.norm(w["axis"]), float(w["max_deg"]))
+                         for w in c.get("swings", [])),
+            jitter_scale=float(c.get("jitter_scale", 1.0)),
+            floor_tol_m=None if c.get("floor_tol_m") is None else float(c["floor_tol_m"]),
         )  # fmt: skip
     return out
 
@@ -255,6 +304,23 @@ def _free_distance(body: _Mesh, body_v: np.ndarray, obj: _Mesh, obj_v: np.ndarra
 
 def _gap(body: _Mesh, body_v: np.ndarray, obj: _Mesh, obj_v: np.ndarray, t: np.ndarray) -> float:
     return float(min(body.distance(obj_v + t).min(), obj.distance(body_v - t).min()))
+
+
+def swing_until_contact(others: _Mesh, object_vertices: np.ndarray, pivot: np.ndarray, axis: np.ndarray,
+                        max_deg: float, gap: float = 0.003, step_deg: float = 0.5) -> np.ndarray:
+    """Rotation (3, 3) about ``pivot`` and unit ``axis`` (right-handed, degrees up to ``max_deg``) that
+    turns ``object_vertices`` until they first come within ``2 * gap`` of the ``others`` mesh (the
+    body without the part holding the object): the last step before that, or ``max_deg``. Steps of
+    ``step_deg``; the object's vertices are tested, so keep the steps small against its vertex spacing."""
+    v = np.asarray(object_vertices, np.float64) - pivot
+    best = np.eye(3)
+    n = int(math.ceil(abs(max_deg) / step_deg))
+    for k in range(1, n + 1):
+        Rk = axis_rotation(axis, math.copysign(min(k * step_deg, abs(max_deg)), max_deg))
+        if others.distance((v @ Rk.T + pivot).astype(np.float32)).min() < 2 * gap:
+            break
+        best = Rk
+    return best
 
 
 def place_in_contact(
@@ -530,13 +596,15 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
 
     # --- body, canonical frame
     sigma = float(settings["pose_jitter_rad"])
-    jitter = np.clip(rng.normal(0.0, sigma, (len(model.pose_joints), 3)), -2.5 * sigma, 2.5 * sigma)
+    jitter = np.clip(rng.normal(0.0, sigma, (len(model.pose_joints), 3)), -2.5 * sigma, 2.5 * sigma) * cfg.jitter_scale
     pose = preset_pose(model, cfg.preset) + torch.tensor(jitter, dtype=torch.float32)
     shape = _sample_shape(model, rng)
     with torch.no_grad():
         out = model.forward(pose[None].to(model.device), shape[None].to(model.device))
-    bv = out.vertices[0].cpu().numpy().astype(np.float32)
-    bk = out.keypoints[0].cpu().numpy().astype(np.float32)
+    B = cfg.body_rotation  # body canonical frame -> the scene's world frame (gravity +y)
+    bv = (out.vertices[0].cpu().numpy().astype(np.float64) @ B.T).astype(np.float32)
+    bk = (out.keypoints[0].cpu().numpy().astype(np.float64) @ B.T).astype(np.float32)
+    floor_y = float(bv[:, 1].max())  # the floor under the body: the plane through its lowest vertex
     parts, names = model.part_segmentation()
     bf = model.faces
 
@@ -559,11 +627,29 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
             approach = approach / np.linalg.norm(approach)
     else:
         approach = cfg.approach
+    if cfg.floor:  # the object's lowest vertex on the floor; it comes horizontally
+        approach = approach * np.array([1.0, 0.0, 1.0])
+        approach = approach / np.linalg.norm(approach)
+        target = target.copy()
+        target[1] = anchor[1] + floor_y - X[:, 1].max()
     t_obj = place_in_contact(bv, bf, X, mesh.faces, target, anchor, approach, cfg.slides, gap=settings["gap_m"])
     if t_obj is None:
         REJECTIONS[(cfg.category, "no contact")] += 1
         return None
+    if cfg.swings:  # turn the object about its contact with the holding part until it rests on another body part
+        others = _Mesh(bv, bf[np.all(parts[bf] != names.index(body_part), axis=1)])  # the body but the holding part
+        held = _Mesh(bv, bf[np.any(parts[bf] == names.index(body_part), axis=1)])
+        prim = X[mesh.part_vertices(obj_part)] + t_obj
+        pivot = prim[int(np.argmin(held.distance(prim)))].astype(np.float64)  # where the holding part touches it
+        for axis, max_deg in cfg.swings:
+            Rk = swing_until_contact(others, X + t_obj, pivot, axis, max_deg, gap=settings["gap_m"])
+            R_obj = Rk @ R_obj
+            t_obj = (Rk @ (t_obj.astype(np.float64) - pivot) + pivot).astype(np.float32)
+            X = (mesh.vertices.astype(np.float64) @ R_obj.T).astype(np.float32)
     ov = X + t_obj
+    if cfg.floor_tol_m is not None and abs(float(ov[:, 1].max()) - floor_y) > cfg.floor_tol_m:
+        REJECTIONS[(cfg.category, "off the floor")] += 1
+        return None
     tol = float(settings["contact_tol_m"])
     body_mesh = _Mesh(bv, bf)
     contacts = _true_contacts(bv, bf, parts, names, ov, mesh.faces, mesh.part_of_vertex, mesh.part_names, tol,
@@ -602,7 +688,8 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
     # --- records in the camera frame
     kp_c = (bk @ R.T + t).astype(np.float32)
     noisy, vis, world, true_px = scene_landmarks(kp_c, cam, omask, rng, settings)
-    orient = Rotation.from_matrix(R).as_rotvec()
+    R_body = R @ B  # body canonical frame -> camera
+    orient = Rotation.from_matrix(R_body).as_rotvec()
     body = BodyFit(
         model_name=model.name, vertices=bv_c.astype(np.float32), faces=bf, keypoints3d=kp_c,
         keypoint_names=KEYPOINT_NAMES, part_of_vertex=parts, part_names=names,
@@ -619,7 +706,7 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
         body=body, mesh=mesh, rotation=R_true, translation=t_true, object_vertices=ov_c.astype(np.float32),
         camera=cam, person=person, object=obj, contacts=contacts, category=cfg.category, preset=cfg.preset,
         body_model=model.name, pose=pose.numpy().astype(np.float32), shape=shape.numpy().astype(np.float32),
-        body_rotation=R.astype(np.float32), body_translation=t.astype(np.float32),
+        body_rotation=R_body.astype(np.float32), body_translation=t.astype(np.float32),
         gravity=R[:, 1].astype(np.float32), landmarks_true=true_px, primary_pair=touching[0],
         prior_pairs=cfg.pairs, mode=cfg.mode, seed=int(seed), index=int(index), attempts=attempt + 1,
     )  # fmt: skip
