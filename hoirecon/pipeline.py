@@ -117,11 +117,14 @@ class Pipeline:
         dirs = meshdir.mesh_dirs(list(options.mesh_dirs))
         entries = meshdir.scan(dirs, self.notice) if dirs else []
         hits = meshdir.match_mesh(label, entries, by_embedding=False) if entries else []
-        lib = objects.resolve_or_proxy(label)
-        if not hits and entries and lib.how in ("embedding", "proxy"):
-            hits = meshdir.match_mesh(label, entries)
-        if not hits:
-            return lib, []
+        if hits:  # a folder's file by name: the library (and its embedding model) is not asked
+            lib = objects.LabelMatch(label, "proxy", hits[0][1])
+        else:
+            lib = objects.resolve_or_proxy(label)
+            if entries and lib.how in ("embedding", "proxy"):
+                hits = meshdir.match_mesh(label, entries)
+            if not hits:
+                return lib, []
         entry = hits[0][0]
         cat = entry.category
         if cat is None:
