@@ -56,7 +56,7 @@ def _init_worker(threads: int) -> None:
     _WORKER["source"] = make_contact_source(ContactStageConfig(), _WORKER["model"])
 
 
-def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
+def _run_scene(job: tuple[tuple[str, ...], int, int]) -> tuple[str, int, dict]:
     from benchmarks.hoi_bench import evaluate
     from benchmarks.support.scenes import generate_scene, scene_image
     from hoirecon.config import PipelineConfig
@@ -64,15 +64,24 @@ def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
     from hoirecon.contact.priors import category_modes
     from hoirecon.fitting.joint import fit_object
     from hoirecon.objects import properties
-    from hoirecon.contact.modes import choose_candidates, mode_pose, pick_mode
+    from hoirecon.contact.modes import choose_candidates, mode_pose, pick_mode, touching_parts
     from hoirecon.pipeline import body_posture
 
-    recipe, index, seed = job
+    recipes, index, seed = job
+    t_start = time.perf_counter()
     model, source = _WORKER["model"], _WORKER["source"]
-    try:
-        sc = generate_scene(recipe, seed=seed, index=index, model=model)
-    except RuntimeError:  # no valid scene in the recipe's attempts: the next index's stream
-        sc = generate_scene(recipe, seed=seed, index=index + 1000, model=model)
+    sc = None
+    for recipe in recipes:  # a sampled category: the first of its recipes that makes a valid scene
+        try:
+            sc = generate_scene(recipe, seed=seed, index=index, model=model)
+        except RuntimeError:  # no valid scene in the recipe's attempts: the next index's stream
+            try:
+                sc = generate_scene(recipe, seed=seed, index=index + 1000, model=model)
+            except RuntimeError:
+                continue
+        break
+    if sc is None:
+        raise RuntimeError(f"no valid scene for any of {', '.join(recipes)} (seed {seed}, index {index})")
     cat = sc.category
     image = scene_image(sc)
     props = properties(cat)
@@ -95,7 +104,9 @@ def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
     t_evidence = time.perf_counter() - t0
     for m in cands:
         fits[m] = fit_mode(m)
-    picked = pick_mode(choice, {m: f.losses for m, (f, _) in fits.items()}, cfg.contact.modes)
+    mc = cfg.contact.modes
+    touching = {m: touching_parts(f, mc.touch_m) for m, (f, _) in fits.items()} if len(fits) > 1 else None
+    picked = pick_mode(choice, {m: f.losses for m, (f, _) in fits.items()}, mc, touching, category_modes(cat))
     first = category_modes(cat)[0]["name"]
     if first not in fits:
         fits[first] = fit_mode(first)
@@ -113,21 +124,31 @@ def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
         rec["mode"] = mode
         out[row] = rec
     out["_candidates"] = list(cands)
+    out["_seconds"] = time.perf_counter() - t_start
     return recipe, index, out
 
 
-def run(per_recipe: int, seed: int, recipes: list[str], jobs: int = 2) -> dict:
+def run(per_recipe: int, seed: int, recipes: list, jobs: int = 2) -> dict:
+    """``recipes``: recipe names, or (sampled runs) per scene the list of recipes to try in turn."""
     import multiprocessing as mp
 
     t0 = time.perf_counter()
-    jobs_list = [(r, i, seed) for r in recipes for i in range(per_recipe)]
+    tries = [tuple(r) if isinstance(r, (list, tuple)) else (r,) for r in recipes]
+    jobs_list = [(t, i, seed) for t in tries for i in range(per_recipe)]
+    order = {t[0]: k for k, t in enumerate(tries)}
     results = []
     with mp.get_context("spawn").Pool(jobs, initializer=_init_worker, initargs=(1,)) as pool:
-        for k, (r, i, out) in enumerate(pool.imap_unordered(_run_scene, jobs_list)):
-            results.append((recipes.index(r), i, r, out))
-            print(f"scene {k + 1}/{len(jobs_list)} ({r} #{i}: {out['ours']['mode']}) done", flush=True)
+        for k, (r, i, out) in enumerate(pool.imap_unordered(_run_scene_job, jobs_list)):
+            results.append((order[r[0]], i, r[1], out))
+            print(f"scene {k + 1}/{len(jobs_list)} ({r[1]} #{i}: {out['ours']['mode']}, {out['_seconds']:.0f} s) done", flush=True)
     results.sort(key=lambda x: (x[0], x[1]))
     return {"results": [(r, out) for _, _, r, out in results], "jobs": jobs, "total_s": time.perf_counter() - t0}
+
+
+def _run_scene_job(job: tuple[tuple[str, ...], int, int]) -> tuple[tuple[str, str], int, dict]:
+    """``_run_scene`` keyed by the job's first recipe, with the recipe that made the scene."""
+    recipe, index, out = _run_scene(job)
+    return (job[0][0], recipe), index, out
 
 
 def _recipe_category(recipe: str) -> str:
@@ -178,35 +199,53 @@ def tables_markdown(result: dict, held_out: list[str] | None = None) -> str:
 
 
 def main() -> None:
-    from benchmarks.support.scenes import held_out_categories, mode_recipes
+    from benchmarks.support.scenes import held_out_categories, mode_recipes, sample_recipes
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-recipe", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--recipes", default=None, help="comma-separated recipe names (default: all)")
+    ap.add_argument("--recipes", default=None,
+                    help="comma-separated recipe names, or 'all' (default: the written recipes, not the derived ones)")
+    ap.add_argument("--sample", action="store_true",
+                    help="every category once (per --per-recipe), each scene a mode drawn from --seed (sample_recipes)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--write", type=Path, default=None)
     a = ap.parse_args()
-    recipes = a.recipes.split(",") if a.recipes else list(mode_recipes())
+    everything = mode_recipes()
+    if a.sample:
+        recipes: list = sample_recipes(a.seed)
+    elif a.recipes == "all":
+        recipes = list(everything)
+    elif a.recipes:
+        recipes = a.recipes.split(",")
+    else:
+        recipes = [r for r, c in everything.items() if not c.derived]
     from _markdown import run_note
 
-    unknown = [r for r in recipes if r not in mode_recipes()]
+    unknown = [r for r in recipes if isinstance(r, str) and r not in everything]
     if unknown:
         ap.error(f"unknown recipes: {', '.join(unknown)}")
     result = run(a.per_recipe, a.seed, recipes, a.jobs)
     n = len(result["results"])
     held_out = held_out_categories()
-    about = (f"{n} scenes ({a.per_recipe} per recipe over {len(recipes)} recipes), seed {a.seed}, estimated contacts "
-             f"(the offline prior through Render-Localize-Lift) but for the true-contacts rows; held-out categories "
-             f"(evidence rules never compared against these scenes): {', '.join(held_out) or 'none'}; cells are "
-             f"median / 90th percentile; whole run {run_note(result['total_s'], result['jobs'])}")  # fmt: skip
+    derived = sum(bool(everything[r].derived) for r, _ in result["results"])
+    what = (f"every one of {len(recipes)} categories, each scene one of its modes drawn from the seed"
+            if a.sample else f"{a.per_recipe} per recipe over {len(recipes)} recipes")
+    about = (f"{n} scenes ({what}; {derived} from recipes derived from the modes data), seed {a.seed}, estimated "
+             f"contacts (the offline prior through Render-Localize-Lift) but for the true-contacts rows; held-out "
+             f"categories (evidence rules never compared against these scenes): {', '.join(held_out) or 'none'}; "
+             f"cells are median / 90th percentile; whole run {run_note(result['total_s'], result['jobs'])}")  # fmt: skip
     text = tables_markdown(result, held_out)
     print(about)
     print(text)
     if a.write:
         from _markdown import update_block
 
-        update_block(a.write, "mode-bench", "Interaction modes on synthetic scenes (`make bench`)", f"{about}\n\n{text}")
+        if a.sample:
+            update_block(a.write, "mode-bench-sample", "Interaction modes, every category once (`make bench`)",
+                         f"{about}\n\n{text}")  # fmt: skip
+        else:
+            update_block(a.write, "mode-bench", "Interaction modes on synthetic scenes (`make bench`)", f"{about}\n\n{text}")
 
 
 if __name__ == "__main__":

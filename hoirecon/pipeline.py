@@ -19,8 +19,8 @@ import numpy as np
 from hoirecon.body.fit import fit_body
 from hoirecon.config import CONFIG_VERSION, PipelineConfig, config_to_dict
 from hoirecon.contact import infer_contacts, make_contact_source
-from hoirecon.contact.modes import choose_candidates, mode_pose, pick_mode
-from hoirecon.contact.priors import category_prior
+from hoirecon.contact.modes import choose_candidates, mode_pose, pick_mode, touching_parts
+from hoirecon.contact.priors import category_modes, category_prior
 from hoirecon.errors import InputError, first_line
 from hoirecon.fitting.joint import fit_object
 from hoirecon.inputs import CheckedInputs, check_image_inputs
@@ -226,7 +226,8 @@ class Pipeline:
             mesh = None
             for entry, how, score in dir_hits if checked.mesh is None else ():  # the user's mesh folders
                 try:
-                    mesh = objects.load_user_mesh(entry.path, category, size_m=entry.size_m, up=entry.up)
+                    mesh = objects.load_user_mesh(entry.path, category, size_m=entry.size_m, up=entry.up,
+                                                  parts=entry.parts)
                 except InputError as err:
                     if self.notice is not None:
                         self.notice(f"mesh folder: skipped {entry.path.name}: {first_line(err)}")
@@ -260,7 +261,9 @@ class Pipeline:
                     scale_sigma=scale_sigma, upright=uprights[m], config=self.config.fit, device=self.config.device,
                     body_model=self.body_model, ground=g,
                 )  # fmt: skip
-            choice = pick_mode(choice, {m: f.losses for m, f in fits.items()}, self.config.contact.modes)
+            mc = self.config.contact.modes
+            touching = {m: touching_parts(f, mc.touch_m) for m, f in fits.items()} if len(fits) > 1 else None
+            choice = pick_mode(choice, {m: f.losses for m, f in fits.items()}, mc, touching, category_modes(category))
             fit = fits[choice.name]
             contacts, localization = found[choice.name]
         resolved = {

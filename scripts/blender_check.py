@@ -215,6 +215,22 @@ if contact_idx:
 else:
     check("glb: object at the contact body parts", False, "no contact (red) vertices to measure from")
 glb_boxes = {n: bbox(world_vertices(o)) for n, o in objs.items()}
+cams = [o for o in bpy.context.scene.objects if o.type == "CAMERA"]
+if cams:  # the photo's camera: at the origin, looking along Blender's +Y (glTF's -Z), its vertical FOV
+    cam = cams[0]
+    fwd = cam.matrix_world.to_3x3() @ Vector((0.0, 0.0, -1.0))
+    params = json.loads((out / "params.json").read_text())
+    c = params["camera"]
+    import math
+
+    want = 2 * math.atan(0.5 * c["height"] / c["fy"])
+    got = cam.data.angle_y if cam.data.sensor_fit != "HORIZONTAL" else 2 * math.atan(
+        math.tan(0.5 * cam.data.angle_x) * c["height"] / c["width"])
+    check("glb: photo camera", cam.name.startswith("photo_camera") and fwd.y > 0.999 and cam.location.length < 1e-6
+          and abs(got - want) < 1e-3, f"'{cam.name}' forward {tuple(round(x, 4) for x in fwd)}, vertical FOV "
+          f"{math.degrees(got):.3f} deg (photo: {math.degrees(want):.3f})")
+else:
+    check("glb: photo camera", False, "no camera object after import")
 
 # ----------------------------------------------------------------------------------------------- OBJ
 

@@ -47,8 +47,8 @@ def camera_result(tmp_path_factory, anny_body):
 
 def test_example_end_to_end_writes_every_output(camera_result):
     names = {p.name for p in camera_result.iterdir()}
-    assert names == {"scene.glb", "scene.obj", "human.obj", "object.obj", "params.json", "overlay.png", "config.json",
-                     "human_contacts.png", "object_contacts.png", ".hoirecon"}
+    assert names == {"scene.glb", "scene.obj", "scene.mtl", "human.obj", "human.mtl", "object.obj", "object.mtl",
+                     "params.json", "overlay.png", "config.json", "human_contacts.png", "object_contacts.png", ".hoirecon"}
     params = json.loads((camera_result / "params.json").read_text())
     assert params["object"]["category"] == "camera_tripod"
     assert params["camera"]["source"] == "default_fov"
@@ -167,3 +167,36 @@ def test_config_json_reads_back_and_repeats_the_run(camera_result, tmp_path):
     a = json.loads((camera_result / "params.json").read_text())
     b = json.loads((work / "out" / "params.json").read_text())
     assert a["object"] == b["object"] and a["body"] == b["body"] and a["contacts"] == b["contacts"]
+
+
+def test_json_reports_for_scripts(tmp_path):
+    """doctor, models list and objects print one JSON document on stdout with --json."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from hoirecon.cli.main import app
+
+    r = CliRunner().invoke(app, ["doctor", "--json"])
+    assert r.exit_code == 0, r.output
+    doc = _json.loads(r.stdout)
+    assert {"python", "torch", "cache", "offline", "packages", "body_models", "weights"} <= set(doc)
+    assert doc["packages"]["trimesh"]["version"] and doc["body_models"]["anny"]["usable"] in (True, False)
+    r = CliRunner().invoke(app, ["models", "list", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = _json.loads(r.stdout)
+    assert {"yolo11n-seg", "sam_vit_b"} <= {w["name"] for w in rows}
+    assert all({"kind", "present", "size_bytes", "licence", "path"} <= set(w) for w in rows)
+    d = tmp_path / "meshes"
+    d.mkdir()
+    import trimesh
+
+    trimesh.creation.box((0.3, 0.3, 0.3)).export(d / "crate.obj")
+    (d / "crate.json").write_text(_json.dumps({"label": "wooden crate", "size_m": 0.4}))
+    r = CliRunner().invoke(app, ["objects", "--json", "--mesh-dir", str(d)])
+    assert r.exit_code == 0, r.output
+    doc = _json.loads(r.stdout)
+    cats = {c["category"]: c for c in doc["categories"]}
+    assert len(cats) >= 60 and [m["name"] for m in cats["chair"]["modes"]][0] == "sit"
+    assert doc["meshes"] == [{"file": str(d / "crate.obj"), "label": "wooden crate", "synonyms": [], "category": None,
+                              "size_m": 0.4, "up": "+y", "parts": None}]  # fmt: skip

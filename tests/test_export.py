@@ -186,9 +186,9 @@ def test_glb_json_materials_and_colors(written):
     recon, out, paths = written
     gltf, binary = _glb_chunks(paths["scene.glb"])
     assert gltf["asset"]["version"] == "2.0"
-    assert [n["name"] for n in gltf["nodes"]] == ["human", "object_mug"]
+    assert [n["name"] for n in gltf["nodes"]] == ["human", "object_mug", "photo_camera"]
     assert [m["name"] for m in gltf["meshes"]] == ["human", "object_mug"]
-    assert gltf["scenes"][gltf["scene"]]["nodes"] == [0, 1]
+    assert gltf["scenes"][gltf["scene"]]["nodes"] == [0, 1, 2]
     con = recon.contacts
     expected_colors = {
         "human": (HUMAN_COLOR, HUMAN_CONTACT_COLOR, con.human_vertices, len(recon.fit.body.vertices)),
@@ -317,6 +317,46 @@ def test_obj_roundtrip(written):
     # trimesh reads the same geometry (vertex count preserved without processing)
     m = trimesh.load(paths["object.obj"], process=False, force="mesh")
     assert len(m.vertices) == len(recon.fit.object.vertices)
+
+
+def test_glb_camera_reproduces_the_photo_projection(written):
+    """The exported ``photo_camera`` (glTF: looking down -Z, +Y up, yfov and aspect) projects the
+    exported meshes where the photo's intrinsics project the camera-frame meshes: within a pixel."""
+    import math
+
+    from hoirecon.export.mesh_io import CAMERA_NODE
+
+    recon, out, paths = written
+    gltf, binary = _glb_chunks(paths["scene.glb"])
+    (cam,) = gltf["cameras"]
+    node = next(n for n in gltf["nodes"] if n.get("camera") == 0)
+    assert node["name"] == CAMERA_NODE and "matrix" not in node and "rotation" not in node and "translation" not in node
+    assert gltf["nodes"].index(node) in gltf["scenes"][0]["nodes"]
+    c = recon.image.original_camera()
+    yfov, aspect = cam["perspective"]["yfov"], cam["perspective"]["aspectRatio"]
+    assert yfov == pytest.approx(2 * math.atan(c.height / (2 * c.fy))) and aspect == pytest.approx(c.width / c.height)
+    scene = trimesh.load(paths["scene.glb"], process=False)
+    for name, v_cam in (("human", recon.fit.body.vertices), ("object_mug", recon.fit.object.vertices)):
+        g = np.asarray(scene.geometry[name].vertices, np.float64)  # glTF frame, as a reader sees it
+        f = 0.5 * c.height / math.tan(0.5 * yfov)  # glTF perspective: NDC y = y / (-z tan(yfov / 2))
+        u = 0.5 * c.width + f * g[:, 0] / -g[:, 2]
+        v = 0.5 * c.height - f * g[:, 1] / -g[:, 2]
+        ref = c.project(np.asarray(v_cam, np.float64))
+        assert np.abs(np.stack([u, v], 1) - ref).max() < 1.0
+    assert set(scene.graph.nodes_geometry) == {"human", "object_mug"}
+
+
+def test_obj_materials_read_by_trimesh(written):
+    recon, out, paths = written
+    text = paths["scene.obj"].read_text()
+    assert "mtllib scene.mtl" in text and "usemtl human_material" in text and "usemtl object_mug_material" in text
+    mtl = paths["scene.mtl"].read_text()
+    assert "newmtl human_material" in mtl and "Kd 0.7843 0.7843 0.7843" in mtl  # the grey, not the contact red
+    for single, mat in (("human.obj", "human_material"), ("object.obj", "object_mug_material")):
+        assert f"mtllib {single[:-4]}.mtl" in paths[single].read_text() and mat in paths[single[:-4] + ".mtl"].read_text()
+    m = trimesh.load(paths["object.obj"], process=False, force="mesh")
+    kd = np.asarray(m.visual.material.diffuse if hasattr(m.visual, "material") else m.visual.main_color)[:3]
+    np.testing.assert_allclose(kd, [90, 150, 230], atol=2)  # the object's light blue, from the MTL
 
 
 # ------------------------------------------------------------------------------------------ params
@@ -632,7 +672,7 @@ def test_rewrite_replaces_outputs_and_keeps_other_files(tmp_path):
     assert sorted(os.listdir(out)) == sorted(OUTPUT_FILES + ("keep.txt", ".hoirecon"))
     assert sorted(os.listdir(tmp_path)) == ["out"]
     gltf, _ = _glb_chunks(paths["scene.glb"])
-    assert [n["name"] for n in gltf["nodes"]] == ["human", "object_coffee_cup"]
+    assert [n["name"] for n in gltf["nodes"]] == ["human", "object_coffee_cup", "photo_camera"]
     mode = paths["scene.glb"].stat().st_mode & 0o777
     assert mode & 0o600 == 0o600
 
@@ -661,7 +701,7 @@ def test_glb_header_fields_and_buffer_view_targets(written):
         assert mat["pbrMetallicRoughness"] == {"baseColorFactor": [1.0, 1.0, 1.0, 1.0], "metallicFactor": 0.0,
                                                "roughnessFactor": 0.8}  # fmt: skip
     for node in gltf["nodes"]:
-        assert set(node) == {"name", "mesh"}  # identity transform: no matrix/TRS
+        assert set(node) in ({"name", "mesh"}, {"name", "camera"})  # identity transforms: no matrix/TRS
     for mesh in gltf["meshes"]:
         prim = mesh["primitives"][0]
         assert prim["mode"] == 4
@@ -753,4 +793,4 @@ def test_params_schema_version(written):
 
     recon, out, paths = written
     p = _strict_json(paths["params.json"])
-    assert p["schema_version"] == SCHEMA_VERSION == 3 and list(p)[:2] == ["schema_version", "version"]
+    assert p["schema_version"] == SCHEMA_VERSION == 4 and list(p)[:2] == ["schema_version", "version"]

@@ -97,3 +97,73 @@ def test_objects_lists_the_folder(folder):
     assert "office_chair.obj" in r.output and "desk lamp" in r.output and "skipped" in r.output
     r = CliRunner().invoke(app, ["objects", "--mesh-dir", str(folder / "nope")])
     assert r.exit_code == 2 and "no such folder" in r.output
+
+
+def _box_with_handle(path: Path) -> None:
+    """A 0.3 x 0.5 x 0.3 m box ("Body") with a 3 cm thick, 40 cm long bar standing on it ("Handle_bar")."""
+    import numpy as np
+
+    body = trimesh.creation.box((0.3, 0.5, 0.3))
+    body.apply_translation((0, 0.25, 0))
+    bar = trimesh.creation.cylinder(radius=0.015, height=0.4)
+    bar.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, (1, 0, 0)))
+    bar.apply_translation((0, 0.7, 0))
+    scene = trimesh.Scene()
+    scene.add_geometry(body, node_name="Body", geom_name="Body")
+    scene.add_geometry(bar, node_name="Handle_bar", geom_name="Handle_bar")
+    scene.export(path)
+
+
+@pytest.mark.parametrize("suffix", [".obj", ".glb"])
+def test_sidecar_parts_by_the_files_group_names(tmp_path, suffix):
+    import numpy as np
+
+    from hoirecon.objects import load_user_mesh
+    from hoirecon.objects.library import read_mesh_groups
+
+    d = tmp_path / "m"
+    d.mkdir()
+    _box_with_handle(d / f"crate{suffix}")
+    v, f, gof, names = read_mesh_groups(d / f"crate{suffix}")
+    assert set(names) == {"Body", "Handle_bar"} and len(gof) == len(f)
+    bar_faces = gof == names.index("Handle_bar")
+    assert v[f[bar_faces]].reshape(-1, 3)[:, 1].min() > 0.49  # the bar's faces are the bar's
+    (d / "crate.json").write_text(json.dumps({"category": "suitcase", "size_m": 0.9, "parts": {"handle": ["handle*"]}}))
+    (entry,) = scan([d])
+    assert entry.parts == {"handle": ["handle*"]}
+    m = load_user_mesh(entry.path, "suitcase", size_m=entry.size_m, parts=entry.parts)
+    height = -m.vertices[:, 1]  # canonical frame: y down, base at 0
+    handle = m.part_vertices("handle")
+    assert len(handle) and height[handle].min() > 0.5 * 0.9 / 0.9 - 0.01  # the bar, above the 0.5 m box
+    assert set(m.part_names) >= {"handle", "body"}  # the rest keeps the suitcase's parts
+    assert not np.isin(np.flatnonzero(height < 0.45), handle).any()
+    g = load_user_mesh(entry.path, "proxy", size_m=0.9, parts="groups")
+    assert set(g.part_names) == {"body", "handle_bar"}
+    with pytest.raises(InputError, match="match no group"):
+        load_user_mesh(entry.path, "suitcase", parts={"seat": ["cushion"]})
+    from typer.testing import CliRunner
+
+    from hoirecon.cli.main import app
+
+    r = CliRunner().invoke(app, ["objects", "--mesh-dir", str(d)], env={"COLUMNS": "250"})
+    assert r.exit_code == 0 and "crate" in r.output and "handle" in r.output, r.output
+    (d / "crate.json").write_text(json.dumps({"parts": ["handle"]}))
+    said = []
+    assert scan([d], said.append) == [] and "parts must be" in said[0]
+
+
+def test_generic_parts_find_thin_graspable_regions(tmp_path):
+    """No sidecar, no category: the 3 cm bar is the grip (thin enough to close a hand around), the
+    box is top / body / bottom; a fat cylinder has no thin region and keeps the parts by height."""
+    import numpy as np
+
+    from hoirecon.objects import load_user_mesh
+
+    _box_with_handle(tmp_path / "thing.glb")
+    m = load_user_mesh(tmp_path / "thing.glb", "proxy", size_m=0.9)
+    assert m.part_names == ("grip", "top", "bottom", "body")
+    height = -m.vertices[:, 1]
+    grip = m.part_vertices("grip")
+    # the bar and only the bar (not its end caps: along their normals the bar is 40 cm long)
+    assert height[grip].min() > 0.49 and len(grip) > 0.7 * np.sum(height > 0.51)
+    assert len(m.part_vertices("body")) and len(m.part_vertices("bottom"))

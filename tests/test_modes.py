@@ -119,6 +119,54 @@ def test_agreement_prefers_the_fit_that_explains_the_photo():
     assert pick_mode(choice, {"sit": good, "hand_on": hidden}, ModeConfig()).name == "sit"
 
 
+def test_consistency_prefers_the_mode_that_names_what_its_fit_touches():
+    """A cup fitted at the mouth touches the head: "drink" (whose pairs name the head) explains it,
+    "hold" does not; held at the waist both explain the hand and the evidence decides; a required
+    contact apart (a "sit" whose buttocks float) costs as much as an unexplained one."""
+    from hoirecon.contact.modes import contact_consistency, pick_mode
+
+    cup = {m["name"]: m for m in category_modes("cup")}
+    cfg = ModeConfig()
+    at_mouth, at_waist = frozenset({"right_hand", "head"}), frozenset({"right_hand"})
+    assert contact_consistency(cup["drink"], at_mouth, cfg) == 1.0
+    assert contact_consistency(cup["hold"], at_mouth, cfg) == pytest.approx(cfg.consistency_keep)
+    assert contact_consistency(cup["hold"], at_waist, cfg) == contact_consistency(cup["drink"], at_waist, cfg) == 1.0
+    assert contact_consistency(cup["hold"], frozenset(), cfg) == pytest.approx(cfg.consistency_keep)  # no hand on it
+    chair = {m["name"]: m for m in category_modes("chair")}
+    assert contact_consistency(chair["sit"], frozenset({"left_thigh"}), cfg) == pytest.approx(cfg.consistency_keep)
+    same = {"silhouette_iou": 0.8, "contact_distance_m": 0.005, "penetration_max_m": 0.0}
+    choice = ModeChoice("hold", "evidence", (ModeScore("hold", 0.55), ModeScore("drink", 0.45)))
+    modes = category_modes("cup")
+    flip = pick_mode(choice, {"hold": same, "drink": same}, cfg, {"hold": at_mouth, "drink": at_mouth}, modes)
+    assert flip.name == "drink" and flip.how == "analysis-by-synthesis"
+    stay = pick_mode(choice, {"hold": same, "drink": same}, cfg, {"hold": at_waist, "drink": at_waist}, modes)
+    assert stay.name == "hold"
+    rec = {s["name"]: s for s in flip.as_dict()["modes"]}
+    assert rec["hold"]["consistency"] == pytest.approx(cfg.consistency_keep) and rec["drink"]["touching"] == ["head", "right_hand"]
+    assert pick_mode(choice, {"hold": same, "drink": same}, cfg).name == "hold"  # without the geometry: as before
+
+
+def test_parts_within_against_a_brute_force_reference():
+    import trimesh
+
+    from hoirecon.geometry.raycast import parts_within
+
+    rng = np.random.default_rng(0)
+    box = trimesh.creation.box((0.2, 0.2, 0.2))
+    pts = rng.uniform(-0.2, 0.2, (3000, 3))
+    part = rng.integers(0, 5, len(pts))
+    names = ("a", "b", "c", "d", "e")
+    q = np.abs(pts) - 0.1  # the reference: a box's exact surface distance in closed form
+    outside = np.linalg.norm(np.maximum(q, 0.0), axis=1)
+    d_ref = np.where(outside > 0, outside, -q.max(1))
+    for tol in (0.005, 0.02):
+        counts = np.bincount(part[d_ref <= tol], minlength=5)
+        want = {names[i] for i in range(5) if counts[i] >= 3}
+        assert parts_within(pts, part, names, box.vertices, box.faces, tol) == want
+    far = parts_within(pts + 5.0, part, names, box.vertices, box.faces, 0.02)
+    assert far == frozenset()
+
+
 def test_occlusion_rule_an_object_wholly_behind_the_person_is_penalised():
     """The fitter's silhouette agreement (what the choice reads): an object drawn only where the person
     hides it leaves the visible object pixels uncovered."""

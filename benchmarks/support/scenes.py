@@ -21,16 +21,18 @@ Scenes that miss their primary contact, leave the body partly out of frame, show
 resampled, deterministically from the same seed.
 
 Recipes: ``categories`` (one per category, the object-fitting benchmarks' scenes) and ``mode_recipes``
-(``"category/mode"``): together one for every interaction mode (``hoirecon/data/contacts.json``) of
-every category they cover (19 categories, 49 modes; the categories added to the library since have
-none yet); ``held_out`` names the categories whose evidence rules were never
-compared against these scenes (reported apart by ``benchmarks/mode_bench.py``).
+(``"category/mode"``): together one written for every interaction mode (``hoirecon/data/contacts.json``)
+of the first 19 categories (49 modes); every other mode of every library category gets a recipe
+derived from its modes data (``derive`` rules naming ``templates``: :func:`_derive_recipe`; 155 more,
+204 in all); ``held_out`` names the categories whose evidence rules were never compared against these
+scenes (reported apart by ``benchmarks/mode_bench.py``).
 
 API::
 
     scenes = generate_scenes(n=60, seed=0)              # balanced over the configured categories
     scene = generate_scene("chair", seed=0, index=3)    # one scene (what generate_scenes calls)
     sample_categories(60, seed=0)                       # the category of each scene, without rendering
+    sample_recipes(seed=0)                              # every category once, a random mode each
     category_configs()["chair"]                         # the recipe (CategoryConfig)
     mode_recipes()["bench/lie"]                         # every recipe, the other modes' too
     held_out_categories()                               # ["motorcycle"]
@@ -87,6 +89,7 @@ __all__ = [
     "scene_image",
     "scene_landmarks",
     "sample_categories",
+    "sample_recipes",
     "scene_settings",
 ]
 
@@ -172,6 +175,14 @@ class CategoryConfig:
     floor_tol_m: when set, scenes whose object's lowest vertex ends up farther than this from that
         plane are resampled (an object placed by a vertical approach that should still stand on the
         floor: a suitcase pulled by its top handle, a skateboard under one foot).
+    derived: the ``templates`` entry the recipe was derived from (``bench_scenes.json``'s ``derive``
+        rules: a mode nobody wrote a recipe for); "" for a written recipe.
+    any_part: the scene is valid when the primary body part (or another target part) touches any
+        part of the object, not only the primary one (derived recipes: a template does not know which
+        way the object's parts face).
+    required: body-part groups that must each touch the object (any part of a group; derived
+        recipes: the mode's required pairs, alternatives such as either hand in one group), so that a
+        derived scene shows its mode and not only its primary contact.
     """
 
     category: str
@@ -193,6 +204,47 @@ class CategoryConfig:
     floor_tol_m: float | None = None
     swings: tuple[tuple[np.ndarray, float], ...] = ()
     jitter_scale: float = 1.0
+    derived: str = ""
+    any_part: bool = False
+    required: tuple[tuple[str, ...], ...] = ()
+
+
+def _derive_recipe(mode: dict, support: str, data: dict) -> dict | None:
+    """A recipe for an interaction mode without a written one: the first of ``bench_scenes.json``'s
+    ``derive`` rules that matches the mode (its first required pair's body part, the body parts any
+    of its pairs names (``requires``), whether both hands are required, the object's support, the mode's ``feet``
+    and expected posture) names a ``templates`` entry; ``$body`` in it becomes that body part, and the
+    pair's object part is the recipe's primary object part. None when no rule matches."""
+    pairs = mode.get("pairs", [])
+    req = [p for p in pairs if not p.get("optional")] or list(pairs)
+    if not req:
+        return None
+    first = req[0]
+    if first["body"] == "left_hand" and first.get("alt"):  # the presets hold with the right hand
+        first = next((p for p in req if p["body"] == "right_hand" and p.get("alt") == first["alt"]), first)
+    bodies = {p["body"] for p in pairs}  # optional pairs too: an eating mode's hand at the mouth
+    both_hands = {"left_hand", "right_hand"} <= {p["body"] for p in req if not p.get("alt")}
+    posture = mode.get("evidence", {}).get("posture", [])
+    for rule in data.get("derive", []):
+        if first["body"] not in rule["first"]:
+            continue
+        if "requires" in rule and not bodies & set(rule["requires"]):
+            continue
+        if "both_hands" in rule and rule["both_hands"] != both_hands:
+            continue
+        if "support" in rule and support not in rule["support"]:
+            continue
+        if "feet" in rule and mode.get("feet") != rule["feet"]:
+            continue
+        if "posture" in rule and rule["posture"] not in posture:
+            continue
+        t = json.loads(json.dumps(data["templates"][rule["template"]]).replace("$body", first["body"]))
+        groups: dict[str, set[str]] = {}
+        for k, p in enumerate(req):
+            groups.setdefault(p.get("alt") or f"#{k}", set()).add(p["body"])
+        return {**t, "primary": [first["body"], first["object"]], "derived": rule["template"], "any_part": True,
+                "required": [sorted(g) for g in groups.values()]}
+    return None
 
 
 @functools.lru_cache(maxsize=1)
@@ -200,6 +252,17 @@ def _configs() -> dict[str, CategoryConfig]:
     data = _read_json("bench_scenes.json")
     table = {**data["categories"], **data.get("mode_recipes", {})}
     priors = json.loads(resources.files("hoirecon.data").joinpath("contacts.json").read_text(encoding="utf-8"))
+    objects = json.loads(resources.files("hoirecon.data").joinpath("objects.json").read_text(encoding="utf-8"))
+    written = {(r.partition("/")[0], r.partition("/")[2] or c.get("mode")
+                or priors.get(r, {}).get("modes", [{}])[0].get("name", "")) for r, c in table.items()}  # fmt: skip
+    for cat, entry in priors.items():  # every other mode of every category: a recipe derived from its data
+        if cat.startswith("_") or cat == "proxy" or cat not in objects:
+            continue
+        for m in entry.get("modes", []):
+            if (cat, m["name"]) not in written:
+                r = _derive_recipe(m, m.get("support") or objects[cat].get("support", "none"), data)
+                if r is not None:
+                    table[f"{cat}/{m['name']}"] = r
     out: dict[str, CategoryConfig] = {}
     for recipe, c in table.items():
         cat, _, mode = recipe.partition("/")
@@ -233,6 +296,8 @@ def _configs() -> dict[str, CategoryConfig]:
                          for w in c.get("swings", [])),
             jitter_scale=float(c.get("jitter_scale", 1.0)),
             floor_tol_m=None if c.get("floor_tol_m") is None else float(c["floor_tol_m"]),
+            derived=str(c.get("derived", "")), any_part=bool(c.get("any_part", False)),
+            required=tuple(tuple(g) for g in c.get("required", [])),
         )  # fmt: skip
     return out
 
@@ -247,6 +312,23 @@ def mode_recipes() -> dict[str, CategoryConfig]:
     """``{recipe: CategoryConfig}`` of every recipe: the categories' and those of other interaction
     modes (``"chair/hand_on"``; ``bench_scenes.json`` ``mode_recipes``)."""
     return dict(_configs())
+
+
+def sample_recipes(seed: int = 0, categories: Sequence[str] | None = None) -> list[list[str]]:
+    """One scene's recipes per category (default: every category with a recipe, sorted): the
+    category's recipes (one per interaction mode, written or derived) in an order drawn from
+    ``seed``; a benchmark makes the first that yields a valid scene. Every category once per run,
+    each of its modes equally likely to be the one shown; different seeds show other modes."""
+    by_cat: dict[str, list[str]] = {}
+    for name, cfg in _configs().items():
+        by_cat.setdefault(cfg.category, []).append(name)
+    cats = sorted(categories if categories is not None else by_cat)
+    out = []
+    for k, cat in enumerate(cats):
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A3F1E, k]))
+        names = sorted(by_cat[cat])
+        out.append([names[i] for i in rng.permutation(len(names))])
+    return out
 
 
 def sample_categories(n: int = 60, seed: int = 0, categories: Sequence[str] | None = None) -> list[str]:
@@ -445,7 +527,7 @@ class BenchScene(SyntheticScene):
 
 
 REJECTIONS: Counter = Counter()
-"""Why scene attempts were resampled, ``(category, reason) -> count`` over this process (diagnostics)."""
+"""Why scene attempts were resampled, ``(recipe, reason) -> count`` over this process (diagnostics)."""
 
 
 def render_pair_masks(body_v, body_f, obj_v, obj_f, camera: CameraIntrinsics) -> tuple[np.ndarray, np.ndarray]:
@@ -634,7 +716,7 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
         target[1] = anchor[1] + floor_y - X[:, 1].max()
     t_obj = place_in_contact(bv, bf, X, mesh.faces, target, anchor, approach, cfg.slides, gap=settings["gap_m"])
     if t_obj is None:
-        REJECTIONS[(cfg.category, "no contact")] += 1
+        REJECTIONS[(cfg.recipe, "no contact")] += 1
         return None
     if cfg.swings:  # turn the object about its contact with the holding part until it rests on another body part
         others = _Mesh(bv, bf[np.all(parts[bf] != names.index(body_part), axis=1)])  # the body but the holding part
@@ -648,7 +730,7 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
             X = (mesh.vertices.astype(np.float64) @ R_obj.T).astype(np.float32)
     ov = X + t_obj
     if cfg.floor_tol_m is not None and abs(float(ov[:, 1].max()) - floor_y) > cfg.floor_tol_m:
-        REJECTIONS[(cfg.category, "off the floor")] += 1
+        REJECTIONS[(cfg.recipe, "off the floor")] += 1
         return None
     tol = float(settings["contact_tol_m"])
     body_mesh = _Mesh(bv, bf)
@@ -656,9 +738,19 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
                               body_mesh=body_mesh)  # fmt: skip
     # the primary pair, or the same object part against another target part (either hand on a table)
     wanted = [tuple(cfg.primary)] + [(p, obj_part) for p in cfg.target if p != body_part]
+    if cfg.any_part:  # a derived recipe: the primary or a target body part touching any object part
+        wanted += [p for p in contacts.pairs if p[0] in (body_part, *cfg.target)]
     touching = [p for p in wanted if p in contacts.pairs]
     if not touching:
-        REJECTIONS[(cfg.category, "primary pair not touching")] += 1
+        REJECTIONS[(cfg.recipe, "primary pair not touching")] += 1
+        return None
+    both = set(contacts.pair_of_human_vertex.tolist()) & set(contacts.pair_of_object_vertex.tolist())
+    if not both:  # every pair seen from one side only: no pair a fit can pull together
+        REJECTIONS[(cfg.recipe, "no pair touching from both sides")] += 1
+        return None
+    touched = {b for b, _ in contacts.pairs}
+    if any(not touched & set(g) for g in cfg.required):
+        REJECTIONS[(cfg.recipe, "a required body part not touching")] += 1
         return None
 
     # --- camera, masks
@@ -682,7 +774,7 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
             continue
         break
     else:
-        REJECTIONS[(cfg.category, "no camera frames it")] += 1
+        REJECTIONS[(cfg.recipe, "no camera frames it")] += 1
         return None
 
     # --- records in the camera frame

@@ -32,6 +32,14 @@ def debug() -> bool:
     return os.environ.get("HOIRECON_DEBUG", "").lower() in {"1", "true", "yes", "on"}
 
 
+def print_json(data: Any) -> None:
+    """``data`` as one JSON document on stdout (UTF-8, indented; paths as strings), never rich-rendered."""
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
 def plain(text: Any) -> Text:
     """A user string as rich Text, never parsed for markup."""
     return Text(str(text))

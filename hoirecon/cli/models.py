@@ -7,7 +7,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hoirecon.cli.common import err_console, user_errors
+from hoirecon.cli.common import err_console, print_json, user_errors
+from hoirecon.cli.options import JSON_OUT
 
 models_app = typer.Typer(
     name="models",
@@ -63,16 +64,27 @@ def _with_progress(name: str, quiet: bool, fn):
 
 
 @models_app.command("list")
-def list_cmd() -> None:
+def list_cmd(json_out: bool = JSON_OUT) -> None:
     """List the known weights: name, kind, whether it is in the cache, size, licence, path.
 
     \b
-    Example:
+    Examples:
       hoirecon models list
+      hoirecon models list --json
     """
     from hoirecon import registry
 
     with user_errors():
+        ents = registry.entries()
+        if json_out:
+            rows = []
+            for st in registry.status(verify=False):
+                e = ents[st.name]
+                rows.append({"name": e.name, "kind": e.kind, "present": bool(st.present),
+                             "size_bytes": st.path.stat().st_size if st.present else e.size, "licence": e.licence,
+                             "path": str(st.path)})  # fmt: skip
+            print_json(rows)
+            return
         table = Table(title="weights", show_header=True)
         table.add_column("name", no_wrap=True)
         table.add_column("kind", no_wrap=True)
@@ -80,7 +92,6 @@ def list_cmd() -> None:
         table.add_column("size", no_wrap=True)
         table.add_column("licence")
         table.add_column("path", overflow="fold")
-        ents = registry.entries()
         for st in registry.status(verify=False):
             e = ents[st.name]
             present = "[green]yes[/]" if st.present else "[yellow]no[/]"

@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hoirecon.cli.options import MESH_DIR
+from hoirecon.cli.options import JSON_OUT, MESH_DIR
 
 
-def objects_cmd(mesh_dir: Optional[list[Path]] = MESH_DIR) -> None:
+def objects_cmd(mesh_dir: Optional[list[Path]] = MESH_DIR, json_out: bool = JSON_OUT) -> None:
     """List the object categories (labels accepted by --object), their synonyms, parts, interaction
     modes (accepted by --interaction; the first is the default) and sizes; with --mesh-dir (or
     HOIRECON_MESH_DIRS) also the meshes found there and the label each answers to.
@@ -21,10 +21,24 @@ def objects_cmd(mesh_dir: Optional[list[Path]] = MESH_DIR) -> None:
     Examples:
       hoirecon objects
       hoirecon objects --mesh-dir ~/meshes
+      hoirecon objects --json
     """
+    from hoirecon.cli.common import print_json, print_notice, user_errors
     from hoirecon.contact.priors import category_modes
-    from hoirecon.objects import categories
+    from hoirecon.objects import categories, meshdir
 
+    if json_out:
+        with user_errors():
+            dirs = meshdir.mesh_dirs(list(mesh_dir or ()))
+        cats = []
+        for name, entry in sorted(categories().items()):
+            cats.append({"category": name, "synonyms": list(entry.get("synonyms", [])), "parts": list(entry.get("parts", [])),
+                         "modes": [{"name": m["name"], "about": m.get("about", "")} for m in category_modes(name)],
+                         "size_m": entry["size_m"], "size_source": entry.get("size_source")})  # fmt: skip
+        meshes = [{"file": str(e.path), "label": e.label, "synonyms": list(e.synonyms), "category": e.category,
+                   "size_m": e.size_m, "up": e.up, "parts": e.parts} for e in meshdir.scan(dirs, print_notice)]  # fmt: skip
+        print_json({"categories": cats, "meshes": meshes})
+        return
     table = Table(show_header=True)
     for col in ("category", "synonyms", "parts", "interaction modes", "size (m)"):
         table.add_column(col)
@@ -33,17 +47,16 @@ def objects_cmd(mesh_dir: Optional[list[Path]] = MESH_DIR) -> None:
         table.add_row(name, ", ".join(entry.get("synonyms", [])), ", ".join(entry.get("parts", [])), modes,
                       f"{entry['size_m']:.2f}")
     Console().print(table)
-    from hoirecon.cli.common import print_notice, user_errors
-    from hoirecon.objects import meshdir
-
     with user_errors():
         dirs = meshdir.mesh_dirs(list(mesh_dir or ()))
     if not dirs:
         return
     files = Table(show_header=True, title="meshes in " + ", ".join(str(d) for d in dirs))
-    for col in ("file", "label", "synonyms", "category", "size (m)", "up"):
+    for col in ("file", "label", "synonyms", "category", "size (m)", "up", "parts"):
         files.add_column(col)
     for e in meshdir.scan(dirs, print_notice):
+        parts = ("every group" if e.parts == "groups" else ", ".join(e.parts) if isinstance(e.parts, dict)
+                 else "(from its category or geometry)")  # fmt: skip
         files.add_row(Text(e.path.name), Text(e.label), Text(", ".join(e.synonyms)), e.category or "(from its label)",
-                      "-" if e.size_m is None else f"{e.size_m:.2f}", e.up)  # user strings as plain text
+                      "-" if e.size_m is None else f"{e.size_m:.2f}", e.up, Text(parts))  # user strings as plain text
     Console().print(files)

@@ -48,6 +48,7 @@ INTERACTVLM_REPO = typer.Option(None, "--interactvlm-repo", help="InteractVLM ch
 MAX_SIDE = typer.Option(WORKING_MAX_SIDE, "--max-side", min=256, help="Perception and fitting run on a copy of the photo whose longer side is at most this many pixels (results are given for the photo itself).")
 CONFIG = typer.Option(None, "--config", help="Repeat a run: the settings of this config.json (one that hoirecon wrote, or a JSON object with some of its settings); options given on the command line win.")
 QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+JSON_OUT = typer.Option(False, "--json", help="Print the report as one JSON document on stdout (for scripts) instead of the table.")
 INTERACTION = typer.Option(None, "--interaction", metavar="MODE", help="How the person uses the object, e.g. sit, stand_on, carry (the category's modes: `hoirecon objects`); default: chosen from the photo. In a batch: for photos whose sidecar names none.")
 MESH_DIR = typer.Option(None, "--mesh-dir", metavar="DIR", help="A folder of your own OBJ/GLB/PLY meshes (repeatable; also HOIRECON_MESH_DIRS): the one whose name (or sidecar NAME.json label) matches the object label is used, scaled to its sidecar's size_m or the category's.")
 OBJECT_SIZE = typer.Option(None, "--object-size", metavar="METRES", help="Largest extent of an object whose label no category matches (the proxy built from its mask); default: the nearest category's size.")

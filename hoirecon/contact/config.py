@@ -65,6 +65,8 @@ class ModeConfig:
     contact_scale_m: float = 0.03  # agreement: exp(-contact distance / this)
     penetration_free_m: float = 0.01  # agreement: penetration up to this is free ...
     penetration_scale_m: float = 0.02  # ... then exp(-excess / this)
+    touch_m: float = 0.02  # consistency: a body part touches the fitted object within this (the benchmarks' 2 cm)
+    consistency_keep: float = 0.7  # ... each touching part the mode does not name, each required one apart, keeps this
 
 
 @dataclass(frozen=True)

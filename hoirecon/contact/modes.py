@@ -39,8 +39,8 @@ import numpy as np
 
 from hoirecon.contact.config import ModeConfig
 
-__all__ = ["GROUPS", "ModeChoice", "ModeConfig", "ModeScore", "choose_candidates", "fit_agreement", "image_up",
-           "mode_evidence", "mode_pose", "pick_mode"]
+__all__ = ["GROUPS", "ModeChoice", "ModeConfig", "ModeScore", "choose_candidates", "contact_consistency",
+           "fit_agreement", "image_up", "mode_evidence", "mode_pose", "pick_mode", "touching_parts"]
 
 #: MediaPipe pose landmark indices of each landmark group
 GROUPS: dict[str, tuple[int, ...]] = {
@@ -63,15 +63,20 @@ class ModeScore:
     evidence: float
     terms: Mapping[str, float] = field(default_factory=dict)
     agreement: float | None = None
+    consistency: float | None = None
+    touching: tuple[str, ...] | None = None
 
     @property
     def total(self) -> float:
-        return self.evidence * (self.agreement if self.agreement is not None else 1.0)
+        return (self.evidence * (self.agreement if self.agreement is not None else 1.0)
+                * (self.consistency if self.consistency is not None else 1.0))  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "evidence": round(self.evidence, 4),
                 "terms": {k: round(v, 3) for k, v in self.terms.items()},
-                "agreement": None if self.agreement is None else round(self.agreement, 4)}  # fmt: skip
+                "agreement": None if self.agreement is None else round(self.agreement, 4),
+                "consistency": None if self.consistency is None else round(self.consistency, 4),
+                "touching": None if self.touching is None else list(self.touching)}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -231,12 +236,52 @@ def choose_candidates(image, person, obj_det, body, up: np.ndarray | None, postu
     return ModeChoice(name=cands[0], how="evidence", scores=tuple(scores)), cands
 
 
+def contact_consistency(mode: Mapping[str, Any], touching: frozenset[str] | set[str],
+                        config: ModeConfig = ModeConfig()) -> float:  # fmt: skip
+    """How well a mode explains the contacts its own fit shows, in (0, 1]: ``consistency_keep`` to the
+    power of (the body parts touching the fitted object that none of the mode's pairs names + the
+    mode's required pair groups with no part touching; alternatives such as either hand are one
+    group). A cup fitted at the mouth touches the head: "drink", whose pairs name the head, explains
+    it and "hold" does not; "sit" whose buttocks float above the seat misses a required contact."""
+    pairs = mode.get("pairs", [])
+    named = {p["body"] for p in pairs}
+    groups: dict[str, set[str]] = {}
+    for k, p in enumerate(pairs):
+        if not p.get("optional"):
+            groups.setdefault(p.get("alt") or f"#{k}", set()).add(p["body"])
+    unexplained = len(set(touching) - named)
+    missing = sum(1 for g in groups.values() if not g & set(touching))
+    return float(config.consistency_keep ** (unexplained + missing))
+
+
+def touching_parts(fit, tol_m: float) -> frozenset[str]:
+    """The body parts of a ``FitResult`` with vertices within ``tol_m`` of its fitted object."""
+    from hoirecon.geometry.raycast import parts_within
+
+    b, o = fit.body, fit.object
+    return parts_within(b.vertices, b.part_of_vertex, b.part_names, o.vertices, o.mesh.faces, tol_m)
+
+
 def pick_mode(choice: ModeChoice, losses_by_mode: Mapping[str, Mapping[str, float]],
-              config: ModeConfig = ModeConfig()) -> ModeChoice:  # fmt: skip
-    """The candidate with the largest evidence x agreement (:func:`fit_agreement` of each fitted mode's
-    ``FitResult.losses``); ``choice`` unchanged but for the scores when only one was fitted."""
-    scores = tuple(dataclasses.replace(s, agreement=fit_agreement(losses_by_mode[s.name], config))
-                   if s.name in losses_by_mode else s for s in choice.scores)  # fmt: skip
+              config: ModeConfig = ModeConfig(), touching_by_mode: Mapping[str, frozenset[str]] | None = None,
+              modes: list[dict] | None = None) -> ModeChoice:  # fmt: skip
+    """The candidate with the largest evidence x agreement x consistency (:func:`fit_agreement` of
+    each fitted mode's ``FitResult.losses``; :func:`contact_consistency` of the body parts touching
+    each fitted object, ``touching_by_mode`` (:func:`touching_parts`), against the mode's pairs in
+    ``modes``, the category's modes; no consistency term without them); ``choice`` unchanged but for
+    the scores when only one was fitted."""
+    by_name = {m["name"]: m for m in (modes or [])}
+
+    def scored(s: ModeScore) -> ModeScore:
+        if s.name not in losses_by_mode:
+            return s
+        s = dataclasses.replace(s, agreement=fit_agreement(losses_by_mode[s.name], config))
+        if touching_by_mode is not None and s.name in touching_by_mode and s.name in by_name:
+            t = frozenset(touching_by_mode[s.name])
+            s = dataclasses.replace(s, consistency=contact_consistency(by_name[s.name], t, config), touching=tuple(sorted(t)))
+        return s
+
+    scores = tuple(scored(s) for s in choice.scores)
     if len(losses_by_mode) < 2:
         return dataclasses.replace(choice, scores=scores)
     fitted = [s for s in scores if s.name in losses_by_mode]

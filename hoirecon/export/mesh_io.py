@@ -29,9 +29,9 @@ encoder on the two example photos: identical names, materials, positions, colour
 within 6e-8 (1 float32 ulp, on ~1 % of the vertices: summation order); 44 ms vs 51 ms for Anny), one
 maintained writer for GLB, PLY and friends, and its scene graph is where later additions go:
 
-* **a camera node**: set ``scene.camera`` (``trimesh.scene.Camera``, from the photo's intrinsics) and
-  ``scene.camera_transform`` (the glTF-frame camera at the origin looking down -Z is the identity);
-  trimesh then writes ``cameras[0]`` and a node named after the camera that references it;
+* **the photo's camera** (:func:`gltf_camera`): ``cameras[0]`` and a node ``photo_camera`` at the
+  origin with the identity transform (the glTF-frame camera looks down -Z with +Y up, as glTF cameras
+  do), added by the tree post-processor;
 * **a skinned, rigged body**: trimesh writes no skins, so the skin goes in through the same two hooks
   trimesh offers and :func:`glb_bytes` already uses: ``buffer_postprocessor`` appends the
   ``JOINTS_0``/``WEIGHTS_0`` and inverse-bind-matrix arrays to the binary buffer, ``tree_postprocessor``
@@ -55,7 +55,8 @@ from hoirecon import fsutil
 from hoirecon.geometry import frames
 from hoirecon.geometry.mesh import vertex_normals as _area_weighted_normals
 
-__all__ = ["to_gltf_frame", "from_gltf_frame", "write_glb", "glb_bytes", "gltf_scene", "write_obj", "build_obj",
+__all__ = ["to_gltf_frame", "from_gltf_frame", "write_glb", "glb_bytes", "gltf_scene", "gltf_camera", "write_obj",
+           "build_obj", "build_mtl", "CAMERA_NODE",
            "glb_json", "safe_name", "gltf_normals", "MeshSpec", "GLTF_FRAME"]  # fmt: skip
 
 # (node_name, vertices (V, 3) camera frame, faces (F, 3) int, vertex_colors (V, 4) uint8 RGBA)
@@ -181,15 +182,51 @@ def _finish_tree(tree: dict) -> None:
             view["target"] = t.pop()
 
 
-def glb_bytes(meshes: Sequence[MeshSpec]) -> bytes:
-    """The bytes of a GLB holding ``meshes`` (camera-frame input, written in the glTF frame)."""
-    return gltf_scene(meshes).export(file_type="glb", include_normals=True, tree_postprocessor=_finish_tree)
+CAMERA_NODE = "photo_camera"
 
 
-def write_glb(path: str | os.PathLike[str], meshes: Sequence[MeshSpec]) -> None:
+def gltf_camera(camera) -> dict:
+    """The glTF perspective camera of a photo's intrinsics (``CameraIntrinsics``): ``yfov`` = 2 atan(H /
+    2 fy) radians, ``aspectRatio`` = (W / fx) / (H / fy) (W / H for square pixels), znear 1 cm, zfar
+    1 km. glTF has no principal point: a camera whose (cx, cy) is off the image centre is drawn
+    shifted by the difference (hoirecon's own cameras put it at the centre)."""
+    import math
+
+    W, H = float(camera.width), float(camera.height)
+    yfov = 2.0 * math.atan(0.5 * H / float(camera.fy))
+    return {"type": "perspective", "name": CAMERA_NODE,
+            "perspective": {"yfov": yfov, "aspectRatio": (W / float(camera.fx)) / (H / float(camera.fy)),
+                            "znear": 0.01, "zfar": 1000.0}}  # fmt: skip
+
+
+def _add_camera(tree: dict, camera) -> None:
+    """A ``photo_camera`` node at the origin with the identity transform: the glTF frame is the camera
+    frame turned 180 degrees about x, so the photo's camera there looks down -Z with +Y up, which is
+    how a glTF camera looks. Blender: select it, then View > Cameras > Active Camera (Numpad 0)."""
+    tree.setdefault("cameras", []).append(gltf_camera(camera))
+    tree.setdefault("nodes", []).append({"name": CAMERA_NODE, "camera": len(tree["cameras"]) - 1})
+    for sc in tree.get("scenes", []):
+        sc.setdefault("nodes", []).append(len(tree["nodes"]) - 1)
+
+
+def glb_bytes(meshes: Sequence[MeshSpec], camera=None) -> bytes:
+    """The bytes of a GLB holding ``meshes`` (camera-frame input, written in the glTF frame), and with
+    ``camera`` (``CameraIntrinsics``) a ``photo_camera`` node through which the meshes line up with
+    the photo (:func:`gltf_camera`)."""
+
+    def finish(tree: dict) -> None:
+        _finish_tree(tree)
+        if camera is not None:
+            _add_camera(tree, camera)
+
+    return gltf_scene(meshes).export(file_type="glb", include_normals=True, tree_postprocessor=finish)
+
+
+def write_glb(path: str | os.PathLike[str], meshes: Sequence[MeshSpec], camera=None) -> None:
     """Write ``meshes`` — a list of ``(node_name, vertices_camera_frame, faces, vertex_colors_rgba_u8)`` —
-    to a binary glTF at ``path`` (atomically), converting to the glTF frame (+Y up, +Z toward camera)."""
-    fsutil.write_bytes(path, glb_bytes(meshes))
+    to a binary glTF at ``path`` (atomically), converting to the glTF frame (+Y up, +Z toward camera);
+    with ``camera`` (the photo's ``CameraIntrinsics``) also the photo's camera (:func:`glb_bytes`)."""
+    fsutil.write_bytes(path, glb_bytes(meshes, camera))
 
 
 def glb_json(path_or_bytes: str | os.PathLike[str] | bytes) -> dict:
@@ -204,8 +241,28 @@ def glb_json(path_or_bytes: str | os.PathLike[str] | bytes) -> dict:
     return json.loads(data[20 : 20 + chunk_len].decode("utf-8"))
 
 
-def build_obj(meshes: Sequence[MeshSpec]) -> str:
-    """OBJ text: one ``o name`` per mesh, ``v x y z r g b`` (colours 0..1), 1-based faces; glTF frame."""
+def _base_color(colors: np.ndarray) -> np.ndarray:
+    """A mesh's material colour (0..1 RGB): its most common vertex colour (the uncoloured surface,
+    not the contact highlight)."""
+    rgb, counts = np.unique(np.asarray(colors)[:, :3], axis=0, return_counts=True)
+    return rgb[int(np.argmax(counts))].astype(np.float64) / 255.0 if len(rgb) else np.full(3, 0.8)
+
+
+def build_mtl(meshes: Sequence[MeshSpec]) -> str:
+    """MTL text for :func:`build_obj`'s materials: one ``<mesh>_material`` per mesh, diffuse ``Kd`` its
+    base colour (:func:`_base_color`), no specular, opaque."""
+    lines = ["# hoirecon materials (one per mesh; the per-vertex colours are in the OBJ's v lines)"]
+    for name, _, _, colors in (_check_mesh(safe_name(m[0]), *m[1:]) for m in meshes):
+        r, g, b = _base_color(colors).tolist()
+        lines += [f"newmtl {name}_material", f"Kd {r:.4f} {g:.4f} {b:.4f}", "Ka 0.0000 0.0000 0.0000",
+                  "Ks 0.0000 0.0000 0.0000", "d 1.0", "illum 1", ""]  # fmt: skip
+    return "\n".join(lines)
+
+
+def build_obj(meshes: Sequence[MeshSpec], mtllib: str | None = None) -> str:
+    """OBJ text: one ``o name`` per mesh, ``v x y z r g b`` (colours 0..1), 1-based faces; glTF frame.
+    ``mtllib``: the MTL file's name (:func:`build_mtl`), referenced with ``mtllib`` and each mesh's
+    ``usemtl <mesh>_material``."""
     checked = [_check_mesh(safe_name(m[0]), *m[1:]) for m in meshes]  # (duplicate names allowed, as before)
     lines = [
         "# hoirecon OBJ export",
@@ -213,11 +270,15 @@ def build_obj(meshes: Sequence[MeshSpec]) -> str:
         "# Blender: File > Import > Wavefront (.obj) with the defaults Forward -Z, Up Y.",
         "# vertex colours: 'v x y z r g b', r g b in 0..1",
     ]
+    if mtllib is not None:
+        lines.append(f"mtllib {mtllib}")
     base = 1
     for name, v_cam, faces, colors in checked:
         pos = to_gltf_frame(v_cam).astype(np.float64)
         rgb = colors[:, :3].astype(np.float64) / 255.0
         lines.append(f"o {name}")
+        if mtllib is not None:
+            lines.append(f"usemtl {name}_material")
         vt = np.concatenate([pos, rgb], axis=1)
         lines.extend(f"v {a:.6f} {b:.6f} {c:.6f} {r:.4f} {g:.4f} {bl:.4f}" for a, b, c, r, g, bl in vt.tolist())
         lines.extend(f"f {a} {b} {c}" for a, b, c in (faces + base).tolist())
@@ -225,7 +286,11 @@ def build_obj(meshes: Sequence[MeshSpec]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_obj(path: str | os.PathLike[str], meshes: Sequence[MeshSpec]) -> None:
+def write_obj(path: str | os.PathLike[str], meshes: Sequence[MeshSpec], materials: bool = True) -> None:
     """Write ``meshes`` (same tuples as :func:`write_glb`) to a Wavefront OBJ at ``path`` (atomically),
-    in the same +Y-up frame as the GLB. Vertex colours are written as ``v x y z r g b``."""
-    fsutil.write_text(path, build_obj(meshes))
+    in the same +Y-up frame as the GLB. Vertex colours are written as ``v x y z r g b``; with
+    ``materials`` also the MTL file beside it (``path`` with ``.mtl``; :func:`build_mtl`)."""
+    p = Path(path)
+    if materials:
+        fsutil.write_text(p.with_suffix(".mtl"), build_mtl(meshes))
+    fsutil.write_text(p, build_obj(meshes, p.with_suffix(".mtl").name if materials else None))

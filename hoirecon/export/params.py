@@ -30,7 +30,7 @@ __all__ = ["build_params", "jsonable", "rotation_to_axis_angle", "PARAMS_VERSION
 
 PARAMS_VERSION = 1
 #: Version of ``params.schema.json`` that :func:`build_params` output conforms to.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 FRAMES = {
     "internal": "camera: x right, y down, z forward, metres",

@@ -2,9 +2,11 @@
 
 Files (names are the keys of the returned mapping):
 
-* ``scene.glb`` — nodes ``human`` and ``object_<category>``, glTF frame (+Y up, +Z toward the camera);
-* ``scene.obj`` — the same two meshes as OBJ objects, same frame;
-* ``human.obj``, ``object.obj`` — each mesh alone;
+* ``scene.glb`` — nodes ``human`` and ``object_<category>``, glTF frame (+Y up, +Z toward the camera),
+  and ``photo_camera``, the photo's camera (``mesh_io.gltf_camera``) at the origin;
+* ``scene.obj`` — the same two meshes as OBJ objects, same frame, with ``scene.mtl`` (one material
+  per mesh);
+* ``human.obj``, ``object.obj`` — each mesh alone, with ``human.mtl`` and ``object.mtl``;
 * ``params.json`` — camera, body and object parameters, contacts, detections, losses, timings;
 * ``overlay.png`` — the meshes shaded over the photo;
 * ``config.json`` — the resolved configuration.
@@ -48,8 +50,8 @@ HUMAN_CONTACT_COLOR = (230, 40, 40)
 OBJECT_COLOR = (90, 150, 230)
 OBJECT_CONTACT_COLOR = (255, 150, 0)
 
-OUTPUT_FILES = ("scene.glb", "scene.obj", "human.obj", "object.obj", "params.json", "overlay.png", "config.json",
-                "human_contacts.png", "object_contacts.png")  # fmt: skip
+OUTPUT_FILES = ("scene.glb", "scene.obj", "scene.mtl", "human.obj", "human.mtl", "object.obj", "object.mtl",
+                "params.json", "overlay.png", "config.json", "human_contacts.png", "object_contacts.png")  # fmt: skip
 
 
 def object_node_name(category: str) -> str:
@@ -132,7 +134,7 @@ def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str]) -> dic
     try:
         meshes = _meshes(recon)
         human, obj = meshes
-        mesh_io.write_glb(tmp / "scene.glb", meshes)
+        mesh_io.write_glb(tmp / "scene.glb", meshes, camera=recon.image.original_camera())
         mesh_io.write_obj(tmp / "scene.obj", meshes)
         mesh_io.write_obj(tmp / "human.obj", [human])
         mesh_io.write_obj(tmp / "object.obj", [obj])

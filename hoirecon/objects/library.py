@@ -109,6 +109,136 @@ def height_parts(vertices: np.ndarray, band: float = 0.2) -> tuple[np.ndarray, t
     return part, HEIGHT_PARTS
 
 
+GRIP_MAX_M = 0.05
+"""The thickest cross-section a hand closes around (a power grasp: handles, shafts, rails up to about
+5 cm across): regions of a mesh at most this thick are its ``grip`` in :func:`generic_parts`."""
+GRIP_MIN_FRACTION = 0.03
+
+
+def generic_parts(vertices: np.ndarray, faces: np.ndarray, band: float = 0.2) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Generic parts of a canonical-frame mesh (metres, y down, base on y = 0) from its geometry, for a
+    file with no category and no parts of its own: ``grip`` = the thin graspable regions (thickness
+    along the inward normal at most :data:`GRIP_MAX_M`: a mug's handle, a broom's stick, a bag's
+    straps) when they hold at least 3 % of the vertices, else the middle band by height as in
+    :func:`height_parts`; ``top`` and ``bottom`` = the highest and lowest ``band`` of the height among
+    the other vertices; ``body`` = the rest (only when the grip is the thin regions). Returns
+    ``(part_of_vertex (V,) int16, names)``, names :data:`HEIGHT_PARTS` plus ``"body"`` when used."""
+    from hoirecon.geometry.mesh import vertex_normals
+    from hoirecon.geometry.raycast import inward_thickness
+
+    v = np.asarray(vertices, np.float64)
+    part, names = height_parts(v, band)
+    thick = inward_thickness(v, faces, vertex_normals(v, faces))
+    thin = thick <= GRIP_MAX_M
+    if thin.mean() < GRIP_MIN_FRACTION:
+        return part, names
+    part = np.where(thin, 0, np.where(part == 0, 3, part)).astype(np.int16)
+    return part, (*names, "body")
+
+
+def read_mesh_groups(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The named groups of a mesh file: OBJ objects and groups (``o`` / ``g``), glTF nodes, as trimesh
+    reads them. Returns ``(vertices (V, 3) float64, faces (F, 3) int64, group_of_face (F,) int64,
+    group names)``, in the file's frame (the same triangles as :func:`read_mesh_file`, which checks
+    the file first); one group named after the file for a file without names."""
+    import trimesh
+
+    p = Path(path)
+    v0, f0 = read_mesh_file(p)
+    if p.suffix.lower() == ".obj":  # trimesh merges OBJ objects: read the names from the text
+        got = _obj_groups(p)
+        return got if got is not None else (v0, f0, np.zeros(len(f0), np.int64), (p.stem,))
+    try:
+        loaded = trimesh.load(str(p), process=False)
+    except Exception:  # noqa: BLE001 - the file read above; a loader without names: one group
+        loaded = None
+    if not isinstance(loaded, trimesh.Scene) or len(loaded.geometry) < 2:
+        return v0, f0, np.zeros(len(f0), np.int64), (p.stem,)
+    vs, fs, gs, names = [], [], [], []
+    n = 0
+    for node in loaded.graph.nodes_geometry:
+        T, gname = loaded.graph[node]
+        g = loaded.geometry[gname]
+        if not isinstance(g, trimesh.Trimesh) or len(g.faces) == 0:
+            continue
+        gv = trimesh.transform_points(np.asarray(g.vertices, np.float64), T)
+        names.append(str(node if node != loaded.graph.base_frame else gname))
+        vs.append(gv)
+        fs.append(np.asarray(g.faces, np.int64) + n)
+        gs.append(np.full(len(g.faces), len(names) - 1, np.int64))
+        n += len(gv)
+    if not vs:
+        return v0, f0, np.zeros(len(f0), np.int64), (p.stem,)
+    return np.concatenate(vs), np.concatenate(fs), np.concatenate(gs), tuple(names)
+
+
+def _obj_groups(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]] | None:
+    """:func:`read_mesh_groups` for an OBJ file: ``v`` lines and ``f`` lines (polygons as fans), each
+    face in the group of the last ``o`` or ``g`` line before it. None when the text cannot be read
+    this way (the caller falls back to one group)."""
+    verts, faces, gof, names = [], [], [], []
+    current = -1
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                tok = line.split()
+                if not tok:
+                    continue
+                if tok[0] == "v" and len(tok) >= 4:
+                    verts.append([float(x) for x in tok[1:4]])
+                elif tok[0] in ("o", "g") and len(tok) > 1:
+                    name = " ".join(tok[1:])
+                    if name not in names:
+                        names.append(name)
+                    current = names.index(name)
+                elif tok[0] == "f" and len(tok) >= 4:
+                    idx = [int(t.split("/")[0]) for t in tok[1:]]
+                    idx = [i - 1 if i > 0 else len(verts) + i for i in idx]
+                    for k in range(1, len(idx) - 1):
+                        faces.append([idx[0], idx[k], idx[k + 1]])
+                        gof.append(current)
+    except (OSError, ValueError):
+        return None
+    if not faces or not verts:
+        return None
+    f = np.asarray(faces, np.int64)
+    if f.min() < 0 or f.max() >= len(verts):
+        return None
+    g = np.asarray(gof, np.int64)
+    if (g < 0).any():  # faces before the first name
+        names.append(path.stem)
+        g[g < 0] = len(names) - 1
+    return np.asarray(verts, np.float64), f, g, tuple(names)
+
+
+def _named_part_of_vertex(vertices: np.ndarray, groups: tuple, spec) -> tuple[np.ndarray, list[str]]:
+    """Per vertex of ``vertices`` (the file's frame, before canonicalisation) the index into the
+    returned part names of its named part, -1 for none. ``groups``: (vertices, faces, group_of_face,
+    names) of :func:`read_mesh_groups`; ``spec``: ``"groups"`` (each group a part named after it) or
+    ``{part: [group name or fnmatch pattern, ...]}``. Nearest group vertex decides."""
+    import fnmatch
+
+    from scipy.spatial import cKDTree
+
+    gv, gf, gof, gnames = groups
+    if spec == "groups":
+        mapping = {catalog.normalise_label(n).replace(" ", "_") or f"group_{k}": [n] for k, n in enumerate(gnames)}
+    else:
+        mapping = {str(k): [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in dict(spec).items()}
+    parts = list(mapping)
+    group_part = np.full(len(gnames), -1, np.int64)
+    for k, n in enumerate(gnames):
+        for j, part in enumerate(parts):
+            if any(fnmatch.fnmatchcase(n.lower(), pat.lower()) for pat in mapping[part]):
+                group_part[k] = j
+                break
+    vert_group = np.full(len(gv), -1, np.int64)
+    vert_group[gf.ravel()] = np.repeat(gof, 3)
+    _, nearest = cKDTree(gv).query(np.asarray(vertices, np.float64), k=1)
+    g = vert_group[nearest]
+    return np.where(g >= 0, group_part[np.maximum(g, 0)], -1), parts
+
+
 def readonly(a: np.ndarray) -> np.ndarray:
     a = np.ascontiguousarray(a)
     a.flags.writeable = False
@@ -213,7 +343,7 @@ def read_mesh_file(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
 
 
 def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None = MAX_USER_VERTICES,
-                   size_m: float | None = None, up: str = "+y") -> ObjectMesh:
+                   size_m: float | None = None, up: str = "+y", parts=None) -> ObjectMesh:
     """Read a user's OBJ / GLB / GLTF / PLY / STL mesh for ``category`` into the canonical frame.
 
     The file is assumed glTF-style (+Y up, front toward +Z): it is turned upside down by the
@@ -221,9 +351,13 @@ def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None 
     uniformly so that its largest extent equals the category's ``size_m``. Meshes with more than
     ``max_vertices`` vertices are decimated. Every vertex gets the part of the nearest vertex of the
     category's library mesh after both bounding boxes are aligned, so part-based contacts work (the
-    ``proxy`` category, which has no library mesh of its own: parts by height, :func:`height_parts`).
+    ``proxy`` category, which has no library mesh of its own: parts from the geometry,
+    :func:`generic_parts`: thin graspable regions, top, bottom).
     ``size_m``: the largest extent instead of the category's; ``up``: ``"+z"`` for a Z-up file (CAD,
-    Blender), turned to +Y up first.
+    Blender), turned to +Y up first. ``parts``: the file's own named parts, ``"groups"`` (every OBJ
+    object/group or glTF node is a part of its name) or ``{part: [group name or pattern, ...]}``
+    (:func:`read_mesh_groups`); vertices of unnamed groups get the parts above. InputError when
+    ``parts`` names groups the file does not have.
     Errors (missing, unreadable or empty file) raise a one-line ``InputError`` naming the file."""
     import trimesh
 
@@ -242,6 +376,14 @@ def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None 
         raise InputError(f"object mesh '{p}' is degenerate (zero size)")
     if max_vertices is not None and len(vertices) > max_vertices:
         vertices, faces = decimate(vertices, faces, max_vertices)
+    named, named_parts = None, []
+    if parts is not None:
+        groups = read_mesh_groups(p)
+        named, named_parts = _named_part_of_vertex(vertices, groups, parts)
+        if parts != "groups" and len(set(named[named >= 0].tolist())) < len(named_parts):
+            missing = [n for j, n in enumerate(named_parts) if not np.any(named == j)]
+            raise InputError(f"object mesh {shown(p)}: parts {', '.join(map(shown, missing))} match no group of the "
+                             f"file (its groups: {', '.join(map(shown, groups[3][:12]))})")  # fmt: skip
     if up == "+z":  # Z-up -> Y-up: (x, y, z) -> (x, z, -y), a rotation about x
         vertices = np.stack([vertices[:, 0], vertices[:, 2], -vertices[:, 1]], 1)
     elif up != "+y":
@@ -249,21 +391,35 @@ def load_user_mesh(path: str | Path, category: str, *, max_vertices: int | None 
 
     v = canonicalise(vertices, size_m if size_m is not None else catalog.entry(key).size_m)
 
-    if key == "proxy" or models.builder_for(key) is None:  # no library mesh to take parts from: by height
-        v, faces = _fine(v, faces)  # a low-poly file (a cylinder's two rings) has no vertex in its middle
-        part_of_vertex, names = height_parts(v)
-        return _make(key, v, faces, part_of_vertex, names, f"user:{p.name}")
-    # parts: nearest vertex of the library mesh after mapping its bounding box onto this mesh's
-    lib = build_mesh(key)
-    lv = lib.vertices.astype(np.float64)
-    llo, lhi = lv.min(0), lv.max(0)
-    ulo, uhi = v.min(0), v.max(0)
-    mapped = (lv - llo) / np.maximum(lhi - llo, 1e-9) * (uhi - ulo) + ulo
     from scipy.spatial import cKDTree
 
-    _, nearest = cKDTree(mapped).query(v, k=1)
-    part_of_vertex = lib.part_of_vertex[nearest]
-    return _make(key, v, faces, part_of_vertex, lib.part_names, f"user:{p.name}")
+    if key == "proxy" or models.builder_for(key) is None:  # no library mesh to take parts from: the geometry's
+        fine, faces = _fine(v, faces)  # a low-poly file (a cylinder's two rings) has no vertex in its middle
+        if named is not None:  # the new vertices take the named part of the nearest old one
+            named = named[cKDTree(v).query(fine, k=1)[1]]
+        v = fine
+        part_of_vertex, names = generic_parts(v, faces)
+    else:  # parts: nearest vertex of the library mesh after mapping its bounding box onto this mesh's
+        lib = build_mesh(key)
+        lv = lib.vertices.astype(np.float64)
+        llo, lhi = lv.min(0), lv.max(0)
+        ulo, uhi = v.min(0), v.max(0)
+        mapped = (lv - llo) / np.maximum(lhi - llo, 1e-9) * (uhi - ulo) + ulo
+        _, nearest = cKDTree(mapped).query(v, k=1)
+        part_of_vertex, names = lib.part_of_vertex[nearest], lib.part_names
+    if named is not None and np.any(named >= 0):  # the file's own parts win where it names them
+        names = list(names)
+        index = []
+        for n in named_parts:
+            if n not in names:
+                names.append(n)
+            index.append(names.index(n))
+        part_of_vertex = np.where(named >= 0, np.asarray(index)[np.maximum(named, 0)], part_of_vertex)
+        used = sorted(set(part_of_vertex.tolist()))  # drop parts left without vertices, keep the order
+        remap = np.full(len(names), -1, np.int64)
+        remap[used] = np.arange(len(used))
+        part_of_vertex, names = remap[part_of_vertex], [names[i] for i in used]
+    return _make(key, v, faces, part_of_vertex, tuple(names), f"user:{p.name}")
 
 
 def _library_source(category: str, path: str | Path | None) -> ObjectMesh:  # noqa: ARG001 - the library needs no file

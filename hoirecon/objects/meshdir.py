@@ -3,13 +3,18 @@ separated by ``os.pathsep``), searched for OBJ / GLB / GLTF / PLY / STL files.
 
 Each file may have a sidecar ``NAME.json`` next to it (``chair_01.glb`` -> ``chair_01.json``)::
 
-    {"label": "office chair", "synonyms": ["desk chair"], "size_m": 1.05, "up": "+y", "category": "chair"}
+    {"label": "office chair", "synonyms": ["desk chair"], "size_m": 1.05, "up": "+y", "category": "chair",
+     "parts": {"seat": ["Seat*", "cushion"], "backrest": ["Back*"]}}
 
 all keys optional: ``label`` (default: the file name, ``_``/``-`` -> space), ``synonyms``, ``size_m``
 (largest extent in metres; default: the category's), ``up`` (``+y`` glTF's default, or ``+z``, CAD's
 and Blender's), ``category`` (the library category whose parts and interaction modes it takes;
 default: the one its label resolves to by name, synonym or typo, else the ``proxy``'s generic parts
-by height: top, grip, bottom).
+from the geometry: the thin graspable regions as ``grip``, ``top``, ``bottom``, ``body``), ``parts``
+(the file's own parts by its named groups, OBJ ``o``/``g`` names or glTF node names as Blender
+exports its objects: ``"groups"`` makes every group a part of its name, a mapping ``{part: [group
+name or fnmatch pattern, ...]}`` names them; a part named as one of the category's (``seat``) takes
+that part's contacts and modes; vertices of unnamed groups keep the parts above).
 
 Matching a label (:func:`match_mesh`): the file whose label or synonyms equal it (normalised as the
 library's labels), else the best text-embedding match above the library's threshold
@@ -32,7 +37,7 @@ from hoirecon.objects import catalog
 __all__ = ["MESH_SUFFIXES", "MeshEntry", "mesh_dirs", "scan", "match_mesh"]
 
 MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".stl")
-_KEYS = {"label", "synonyms", "size_m", "up", "category"}
+_KEYS = {"label", "synonyms", "size_m", "up", "category", "parts"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class MeshEntry:
     size_m: float | None = None
     up: str = "+y"
     category: str | None = None
+    parts: object = None  # "groups" or {part: (pattern, ...)}; None: parts from the category / geometry
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -82,6 +88,12 @@ def _sidecar(mesh: Path) -> dict:
         raise ValueError(f"up must be '+y' or '+z', got {data['up']!r}")
     if "category" in data and data["category"] not in catalog.category_keys():
         raise ValueError(f"unknown category {data['category']!r}")
+    parts = data.get("parts", "groups")
+    ok = parts == "groups" or (isinstance(parts, dict) and parts and all(
+        isinstance(k, str) and k and (isinstance(v, str) or (isinstance(v, list) and v and all(isinstance(x, str) for x in v)))
+        for k, v in parts.items()))  # fmt: skip
+    if not ok:
+        raise ValueError('parts must be "groups" or {part: [group name or pattern, ...]}')
     return data
 
 
@@ -102,7 +114,8 @@ def scan(dirs: list[Path], notice=None) -> list[MeshEntry]:
             label = str(side.get("label") or p.stem.replace("_", " ").replace("-", " "))
             out.append(MeshEntry(path=p, label=label, synonyms=tuple(side.get("synonyms", ())),
                                  size_m=float(side["size_m"]) if "size_m" in side else None,
-                                 up=side.get("up", "+y"), category=side.get("category")))  # fmt: skip
+                                 up=side.get("up", "+y"), category=side.get("category"),
+                                 parts=side.get("parts")))  # fmt: skip
     return out
 
 
