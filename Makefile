@@ -1,6 +1,6 @@
 # make demo : create .venv, install, reconstruct the example photo into out/camera
 # make test : the same set-up, then the test suite
-# make bench: stage seconds and memory, a 12-megapixel photo vs 640 px, body fit, detectors, object fitting (60 synthetic scenes), contacts, gravity and the floor (30 scenes), interaction modes (50 scenes)
+# make bench: stage seconds and memory, a 12-megapixel photo vs 640 px, body fit, detectors, object fitting (60 synthetic scenes), contacts, gravity and the floor (30 scenes), interaction modes (98 scenes of the 49 written recipes, then every one of the 87 categories once)
 # make clients: Blender + the Khronos glTF validator for tests/test_clients.py (where it can install them)
 # make eval-photos: the real photos of ../shared/eval/photos (boxes only, then the true object masks) into BENCHMARKS.md
 # make batch-demo: 31 photos through `hoirecon batch` with --jobs 1 and 2 (images/minute, memory per worker)
@@ -44,6 +44,7 @@ bench: setup
 	$(PY) benchmarks/contact_bench.py --scenes 20 --write BENCHMARKS.md
 	$(PY) benchmarks/gravity_bench.py --per-case 3 --write BENCHMARKS.md
 	$(PY) benchmarks/mode_bench.py --per-recipe 2 --write BENCHMARKS.md
+	$(PY) benchmarks/mode_bench.py --sample --write BENCHMARKS.md
 
 eval-photos: setup
 	$(PY) benchmarks/photos.py --write BENCHMARKS.md

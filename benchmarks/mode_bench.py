@@ -1,13 +1,15 @@
 """Interaction modes on synthetic scenes: is the photo's mode chosen, and what the choice does to the fit.
 
-Scenes: every recipe of ``benchmarks/support/data/bench_scenes.json``, one per category (its default
-mode, or the one it names: a carried suitcase) and one per other interaction mode (``mode_recipes``:
-every mode in ``hoirecon/data/contacts.json`` of the 19 categories the benchmark covers has one, 49 in
-all: a chair stood on
-or carried tilted in one hand, a bench lain on, a bicycle pushed, straddled or carried, a motorcycle
-ridden, sat on sideways or touched, a laptop on the lap, a cup and a bottle at the mouth, a bat,
-racket or umbrella on the shoulder, a suitcase pulled or sat on, a camera on its tripod...),
-``--per-recipe`` scenes each. Each recipe's pose preset is jittered per scene and the true contacts
+Scenes: by default every written recipe of ``benchmarks/support/data/bench_scenes.json``, one per
+category (its default mode, or the one it names: a carried suitcase) and one per other interaction
+mode (``mode_recipes``: every mode in ``hoirecon/data/contacts.json`` of the first 19 categories has
+one, 49 in all: a chair stood on or carried tilted in one hand, a bench lain on, a bicycle pushed,
+straddled or carried, a motorcycle ridden, sat on sideways or touched, a laptop on the lap, a cup and
+a bottle at the mouth, a bat, racket or umbrella on the shoulder, a suitcase pulled or sat on, a
+camera on its tripod...), ``--per-recipe`` scenes each. ``--sample``: every one of the library's 87
+categories once, each scene one of the category's modes drawn from ``--seed``
+(``scenes.sample_recipes``; modes without a written recipe use one derived from the modes data);
+``--recipes all``: every recipe, written and derived. Each recipe's pose preset is jittered per scene and the true contacts
 are measured on the posed geometry. Every row gets the true body and the rendered masks and
 landmarks; contacts are the pipeline's estimated ones (``hoirecon.contact``'s offline prior through
 Render-Localize-Lift) for the mode in question:
@@ -29,6 +31,7 @@ the main table repeats every method's row for the held-out categories' scenes al
 the rules generalise. The sub-rows appear when the run has held-out scenes.
 
     python benchmarks/mode_bench.py --per-recipe 2 --write BENCHMARKS.md
+    python benchmarks/mode_bench.py --sample --write BENCHMARKS.md      # every category once, ~9 min
     python benchmarks/mode_bench.py --per-recipe 1 --recipes motorcycle/ride,chair/carry --jobs 2
 """
 
@@ -202,7 +205,7 @@ def main() -> None:
     from benchmarks.support.scenes import held_out_categories, mode_recipes, sample_recipes
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--per-recipe", type=int, default=2)
+    ap.add_argument("--per-recipe", type=int, default=None, help="scenes per recipe (default 2; with --sample 1 per category)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--recipes", default=None,
                     help="comma-separated recipe names, or 'all' (default: the written recipes, not the derived ones)")
@@ -211,6 +214,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--write", type=Path, default=None)
     a = ap.parse_args()
+    if a.per_recipe is None:
+        a.per_recipe = 1 if a.sample else 2
     everything = mode_recipes()
     if a.sample:
         recipes: list = sample_recipes(a.seed)

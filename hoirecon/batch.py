@@ -192,6 +192,7 @@ class BatchSettings:
     turntable: bool = True
     threads: int = 1
     pipeline_factory: str = "hoirecon.batch:default_pipeline"
+    frame: str = "world"  # the mesh files' frame (hoirecon.export.world)
     log_dir: str | None = None  # pool workers send native stderr chatter (MediaPipe, TFLite) here
 
 
@@ -374,7 +375,7 @@ def process_item(item: BatchItem, out_root: str | os.PathLike[str]) -> dict[str,
         recon = st.pipeline.run(item.image, options)
         from hoirecon.export import write_outputs
 
-        write_outputs(recon, out)
+        write_outputs(recon, out, frame=settings.frame)
         if settings.turntable:
             from hoirecon.export.report import write_turntable
 
@@ -743,6 +744,7 @@ def run_batch(
     threads: int | None = None,
     pipeline_factory: str = "hoirecon.batch:default_pipeline",
     on_event: Event | None = None,
+    frame: str = "world",
 ) -> BatchResult:
     """Reconstruct every image of ``source`` (folder or glob) into ``out_dir/<name>/``.
 
@@ -775,7 +777,7 @@ def run_batch(
     settings = BatchSettings(pipeline=dict(pipeline or {}), object_label=object_label,
                              image_options=dict(image_options or {}), overwrite=overwrite,
                              turntable=turntable, threads=per_worker, pipeline_factory=pipeline_factory,
-                             log_dir=os.fspath(out_root.absolute() / ".logs"))  # fmt: skip
+                             log_dir=os.fspath(out_root.absolute() / ".logs"), frame=frame)  # fmt: skip
 
     rows_by_index: dict[int, dict[str, Any]] = {}
     todo: list[BatchItem] = []

@@ -215,22 +215,35 @@ if contact_idx:
 else:
     check("glb: object at the contact body parts", False, "no contact (red) vertices to measure from")
 glb_boxes = {n: bbox(world_vertices(o)) for n, o in objs.items()}
+params = json.loads((out / "params.json").read_text())
+T = params["frames"].get("camera_to_export", [[1, 0, 0, 0], [0, -1, 0, 0], [0, 0, -1, 0], [0, 0, 0, 1]])
+
+
+def to_blender(x, y, z):  # glTF (+Y up) -> Blender (+Z up), as the importer maps it
+    return Vector((x, -z, y))
+
+
 cams = [o for o in bpy.context.scene.objects if o.type == "CAMERA"]
-if cams:  # the photo's camera: at the origin, looking along Blender's +Y (glTF's -Z), its vertical FOV
-    cam = cams[0]
-    fwd = cam.matrix_world.to_3x3() @ Vector((0.0, 0.0, -1.0))
-    params = json.loads((out / "params.json").read_text())
-    c = params["camera"]
+if cams:  # the photo's camera: where params.json's camera_to_export puts it, along its optical axis, its vertical FOV
     import math
 
+    cam = cams[0]
+    fwd = cam.matrix_world.to_3x3() @ Vector((0.0, 0.0, -1.0))
+    want_pos = to_blender(T[0][3], T[1][3], T[2][3])
+    want_fwd = to_blender(T[0][2], T[1][2], T[2][2])  # the camera frame's +z (optical axis)
+    c = params["camera"]
     want = 2 * math.atan(0.5 * c["height"] / c["fy"])
     got = cam.data.angle_y if cam.data.sensor_fit != "HORIZONTAL" else 2 * math.atan(
         math.tan(0.5 * cam.data.angle_x) * c["height"] / c["width"])
-    check("glb: photo camera", cam.name.startswith("photo_camera") and fwd.y > 0.999 and cam.location.length < 1e-6
-          and abs(got - want) < 1e-3, f"'{cam.name}' forward {tuple(round(x, 4) for x in fwd)}, vertical FOV "
-          f"{math.degrees(got):.3f} deg (photo: {math.degrees(want):.3f})")
+    check("glb: photo camera", cam.name.startswith("photo_camera") and fwd.dot(want_fwd) > 0.999
+          and (cam.location - want_pos).length < 1e-4 and abs(got - want) < 1e-3,
+          f"'{cam.name}' at {tuple(round(x, 3) for x in cam.location)} (want {tuple(round(x, 3) for x in want_pos)}), "
+          f"forward {tuple(round(x, 4) for x in fwd)}, vertical FOV {math.degrees(got):.3f} deg (photo: {math.degrees(want):.3f})")
 else:
     check("glb: photo camera", False, "no camera object after import")
+if params["frames"].get("export") == "world":  # the scene stands on the floor, Blender Z = 0
+    low = min(min(p.z for p in world_vertices(o)) for o in objs.values())
+    check("glb: on the floor (world frame, Z = 0)", abs(low) <= 0.05, f"lowest point at Z = {low * 100:.1f} cm")
 
 # ----------------------------------------------------------------------------------------------- OBJ
 

@@ -141,11 +141,11 @@ def test_keyboard_interrupt_mid_write_leaves_no_half_written_folder(tmp_path, mo
     real_write_obj = mesh_io.write_obj
     calls = {"n": 0}
 
-    def interrupting_write_obj(path, meshes):
+    def interrupting_write_obj(path, meshes, **kw):
         calls["n"] += 1
         if calls["n"] == 4:  # first OBJ of the second image: its GLB is already in the temporary folder
             raise KeyboardInterrupt
-        return real_write_obj(path, meshes)
+        return real_write_obj(path, meshes, **kw)
 
     monkeypatch.setattr(mesh_io, "write_obj", interrupting_write_obj)
     with pytest.raises(KeyboardInterrupt):

@@ -105,7 +105,8 @@ def test_blender_imports_glb_and_obj_upright_metric_coloured_in_contact(blender,
     for name in ("glb: node names", "glb: placement (file +Y up -> Blender +Z up)", "glb: upright, metric height",
                  "glb: head up (+Z)", "glb: vertex colours reach the material",
                  "glb: exported colours (grey body, red contacts)", "glb: object at the contact body parts",
-                 "obj: object names", "obj: 'human' placed as in the GLB", "obj: vertex colours"):  # fmt: skip
+                 "obj: object names", "obj: 'human' placed as in the GLB", "obj: vertex colours",
+                 "glb: photo camera", "glb: on the floor (world frame, Z = 0)"):  # fmt: skip
         assert status.get(name) == "PASS", (name, report)
     # the camera photo's person crouches behind the tripod: lower height limit
     code, report, log = _blender(blender, real / "camera", tmp_path, "--min-height", "1.2")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -151,7 +152,7 @@ def _accessor(gltf, binary, i):
 def written(tmp_path_factory):
     recon = _recon()
     out = tmp_path_factory.mktemp("export") / "out"
-    paths = write_outputs(recon, out)
+    paths = write_outputs(recon, out, frame="camera")  # the glTF camera frame: the checks below compare with it
     return recon, out, paths
 
 
@@ -344,6 +345,76 @@ def test_glb_camera_reproduces_the_photo_projection(written):
         ref = c.project(np.asarray(v_cam, np.float64))
         assert np.abs(np.stack([u, v], 1) - ref).max() < 1.0
     assert set(scene.graph.nodes_geometry) == {"human", "object_mug"}
+
+
+def _pitched_recon(pitch_deg=20.0):
+    """``_recon``'s scene seen by a camera pitched down ``pitch_deg``: the box body stands on a known
+    floor (its bottom face), hips and shoulders say it faces the camera; the fit's floor is that plane."""
+    from hoirecon.ground.floor import Floor
+
+    r = _recon()
+    a = math.radians(pitch_deg)
+    R = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
+
+    def turn(v):
+        return (np.asarray(v, np.float64) @ R.T).astype(np.float32)
+
+    b = r.fit.body
+    names = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
+    kp = np.array([[-0.2, 0.0, 3.0], [-0.4, 0.0, 3.0], [-0.2, -0.6, 3.0], [-0.4, -0.6, 3.0]])  # left = image right
+    body = dataclasses.replace(b, vertices=turn(b.vertices), keypoints3d=turn(kp), keypoint_names=names)
+    obj = dataclasses.replace(r.fit.object, vertices=turn(r.fit.object.vertices))
+    normal = R @ np.array([0.0, -1.0, 0.0])
+    point = R @ np.array([-0.3, 0.85, 3.0])  # the box's bottom face
+    floor = Floor(normal=normal, height_m=float(normal @ point), point=point, supports=(), visible=True, confidence=1.0)
+    return dataclasses.replace(r, fit=dataclasses.replace(r.fit, body=body, object=obj, floor=floor))
+
+
+def _camera_projection(gltf, positions, camera):
+    """Pixels of glTF-frame ``positions`` seen through the GLB's ``photo_camera`` node (its matrix)."""
+    node = next(n for n in gltf["nodes"] if n.get("camera") == 0)
+    M = np.asarray(node.get("matrix", np.eye(4).reshape(-1)), np.float64).reshape(4, 4).T  # column-major
+    local = (np.asarray(positions, np.float64) - M[:3, 3]) @ M[:3, :3]  # into the camera node's frame
+    yfov = gltf["cameras"][0]["perspective"]["yfov"]
+    f = 0.5 * camera.height / math.tan(0.5 * yfov)
+    return np.stack([0.5 * camera.width + f * local[:, 0] / -local[:, 2],
+                     0.5 * camera.height - f * local[:, 1] / -local[:, 2]], 1)  # fmt: skip
+
+
+def test_world_frame_stands_on_the_floor_and_keeps_the_camera(tmp_path):
+    """--frame world: the known floor is Y = 0 (glTF; Blender Z = 0) within 2 cm, +Y is up, the person
+    faces +Z; the photo_camera node still projects the meshes onto the photo within a pixel; the
+    turntable's floor and params.json's transform agree."""
+    from hoirecon.export.report import read_floor
+    from hoirecon.geometry.frames import transform_points
+
+    recon = _pitched_recon()
+    paths = write_outputs(recon, tmp_path / "w")
+    scene = trimesh.load(paths["scene.glb"], process=False)
+    hv = np.asarray(scene.geometry["human"].vertices, np.float64)
+    assert abs(hv[:, 1].min()) < 0.02 and hv[:, 1].max() == pytest.approx(1.7, abs=0.02)  # feet at 0, 1.7 m tall
+    ext = hv.max(0) - hv.min(0)
+    assert ext[0] == pytest.approx(0.4, abs=0.02) and ext[2] == pytest.approx(0.25, abs=0.02)  # upright, not tilted
+    p = json.loads(paths["params.json"].read_text())
+    T = np.asarray(p["frames"]["camera_to_export"])
+    assert p["frames"]["export"] == "world" and np.allclose(T[:3, :3] @ T[:3, :3].T, np.eye(3), atol=1e-6)
+    assert np.linalg.det(T[:3, :3]) == pytest.approx(1.0)
+    facing = T[:3, :3] @ np.array([0.0, 0.0, -1.0])  # the person faces the camera: toward -z camera ...
+    assert facing[2] / np.hypot(facing[0], facing[2]) > 0.999  # ... horizontally +Z in the world (Blender's -Y)
+    np.testing.assert_allclose(hv, transform_points(T, recon.fit.body.vertices), atol=1e-5)
+    _, objs, _ = _parse_obj(paths["scene.obj"])
+    np.testing.assert_allclose(objs["human"][0][:, :3], hv, atol=1e-5)  # the OBJ in the same frame
+    gltf, _ = _glb_chunks(paths["scene.glb"])
+    cam = recon.image.original_camera()
+    for name, v_cam in (("human", recon.fit.body.vertices), ("object_mug", recon.fit.object.vertices)):
+        px = _camera_projection(gltf, scene.geometry[name].vertices, cam)
+        assert np.abs(px - cam.project(np.asarray(v_cam, np.float64))).max() < 1.0
+    point, normal = read_floor(tmp_path / "w")
+    assert abs(point[1]) < 1e-6 and np.allclose(normal / np.linalg.norm(normal), [0, 1, 0], atol=1e-6)
+    assert "world" in gltf["extras"]["frame"]
+    cam_paths = write_outputs(recon, tmp_path / "c", frame="camera")  # the camera frame is still there
+    cv = np.asarray(trimesh.load(cam_paths["scene.glb"], process=False).geometry["human"].vertices)
+    np.testing.assert_allclose(cv, np.asarray(recon.fit.body.vertices, np.float64) * [1, -1, -1], atol=1e-5)
 
 
 def test_obj_materials_read_by_trimesh(written):
@@ -793,4 +864,4 @@ def test_params_schema_version(written):
 
     recon, out, paths = written
     p = _strict_json(paths["params.json"])
-    assert p["schema_version"] == SCHEMA_VERSION == 4 and list(p)[:2] == ["schema_version", "version"]
+    assert p["schema_version"] == SCHEMA_VERSION == 5 and list(p)[:2] == ["schema_version", "version"]

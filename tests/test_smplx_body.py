@@ -131,11 +131,12 @@ def test_cli_end_to_end_with_smplx_and_rebuild_from_params_json(smplx_dir, tmp_p
     body = params["body"]["params"]
     assert params["body"]["model"] == "smplx" and body["gender"] == "neutral"
     rebuilt = _smplx_forward(body, smplx_dir)
-    # human.obj is in the glTF frame (x, -y, -z) of the camera frame.
+    # human.obj is in the export frame (world by default): params.json's camera_to_export takes it back
     obj = np.array([list(map(float, line.split()[1:4])) for line in (out / "human.obj").read_text().splitlines()
                     if line.startswith("v ")])  # fmt: skip
-    assert obj.shape == (10475, 3)
-    assert np.abs(obj * [1, -1, -1] - rebuilt).max() < 1e-4  # OBJ keeps 6 decimals
+    assert obj.shape == (10475, 3) and params["frames"]["export"] == "world"
+    T = np.asarray(params["frames"]["camera_to_export"])
+    assert np.abs((obj - T[:3, 3]) @ T[:3, :3] - rebuilt).max() < 1e-4  # OBJ keeps 6 decimals
 
 
 def test_cli_missing_smplx_is_one_line_exit_3(tmp_path, monkeypatch):

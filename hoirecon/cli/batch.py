@@ -78,7 +78,7 @@ def batch(
                          "object_size": run.object_size, "mesh_dirs": list(run.mesh_dirs)}  # fmt: skip
         kwargs = dict(jobs=jobs, overwrite=overwrite, shard=shard_t, engine=engine, address=address,
                       object_label=run.object_label, pipeline=config_to_dict(config), turntable=turntable,
-                      image_options=image_options)  # fmt: skip
+                      image_options=image_options, frame=run.frame)  # fmt: skip
         if run.quiet:
             result = run_batch(source, out, **kwargs)
         else:

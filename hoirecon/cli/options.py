@@ -27,6 +27,7 @@ Gender = Literal["neutral", "male", "female"]
 DetectorName = Literal["auto", "yolo", "mediapipe"]
 SegmenterName = Literal["auto", "sam", "yolo", "grabcut"]
 ContactSource = Literal["prior", "interactvlm-import", "interactvlm-run"]
+ExportFrame = Literal["world", "camera"]
 
 OBJECT = typer.Option(None, "--object", "-o", help="What the person uses: chair, bicycle, cup, ... (see `hoirecon objects`). In a batch: the label of photos whose sidecar names none.")
 MESH = typer.Option(None, "--mesh", help="Use this OBJ/GLB/PLY/STL (+Y up) instead of the library mesh; scaled to the category's size.")
@@ -51,6 +52,7 @@ QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 JSON_OUT = typer.Option(False, "--json", help="Print the report as one JSON document on stdout (for scripts) instead of the table.")
 INTERACTION = typer.Option(None, "--interaction", metavar="MODE", help="How the person uses the object, e.g. sit, stand_on, carry (the category's modes: `hoirecon objects`); default: chosen from the photo. In a batch: for photos whose sidecar names none.")
 MESH_DIR = typer.Option(None, "--mesh-dir", metavar="DIR", help="A folder of your own OBJ/GLB/PLY meshes (repeatable; also HOIRECON_MESH_DIRS): the one whose name (or sidecar NAME.json label) matches the object label is used, scaled to its sidecar's size_m or the category's.")
+FRAME = typer.Option("world", "--frame", help="Frame of the mesh files: world (the floor at Z = 0 in Blender, Y = 0 in glTF, the person facing Blender's -Y) or camera (the photo's camera at the origin, glTF +Y up); params.json stays in the camera frame and records the transform.")
 OBJECT_SIZE = typer.Option(None, "--object-size", metavar="METRES", help="Largest extent of an object whose label no category matches (the proxy built from its mask); default: the nearest category's size.")
 
 #: the per-run options: parameter name -> (annotation, option, RunOptions field or None)
@@ -61,6 +63,7 @@ _PER_RUN: dict[str, tuple[Any, Any, str | None]] = {
     "interaction": (Optional[str], INTERACTION, None),
     "object_size": (Optional[float], OBJECT_SIZE, None),
     "mesh_dir": (Optional[list[Path]], MESH_DIR, None),
+    "frame": (ExportFrame, FRAME, None),
     "device": (str, DEVICE, "device"),
     "body_model": (BodyModelName, BODY_MODEL, "body_model"),
     "smplx_dir": (Optional[Path], SMPLX_DIR, "smplx_dir"),
@@ -93,6 +96,7 @@ class RunArgs:
     interaction: str | None = None
     object_size: float | None = None
     mesh_dirs: tuple[str, ...] = ()
+    frame: str = "world"
     config_file: Path | None = None
     quiet: bool = False
 
@@ -151,6 +155,7 @@ def _run_args(ctx: typer.Context, values: dict[str, Any]) -> RunArgs:
                    focal_px=values["focal_px"], interaction=values["interaction"],
                    object_size=check_object_size(values["object_size"]),
                    mesh_dirs=check_mesh_dirs(values["mesh_dir"]), config_file=config_file,
+                   frame=str(values["frame"]),
                    quiet=bool(values["quiet"]))  # fmt: skip
 
 

@@ -99,7 +99,7 @@ def _reconstruct(checked, out_dir: Path, run: opt.RunArgs) -> None:
                          on_stage=progress.stage,
                          checked=checked)
         progress.start("export")
-        write_outputs(recon, out_dir)
+        write_outputs(recon, out_dir, frame=run.frame)
         progress.done("export")
     t = recon.timings
     print_info(

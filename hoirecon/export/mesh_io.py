@@ -57,12 +57,20 @@ from hoirecon.geometry.mesh import vertex_normals as _area_weighted_normals
 
 __all__ = ["to_gltf_frame", "from_gltf_frame", "write_glb", "glb_bytes", "gltf_scene", "gltf_camera", "write_obj",
            "build_obj", "build_mtl", "CAMERA_NODE",
-           "glb_json", "safe_name", "gltf_normals", "MeshSpec", "GLTF_FRAME"]  # fmt: skip
+           "glb_json", "safe_name", "gltf_normals", "MeshSpec", "GLTF_FRAME", "WORLD_FRAME"]  # fmt: skip
 
 # (node_name, vertices (V, 3) camera frame, faces (F, 3) int, vertex_colors (V, 4) uint8 RGBA)
 MeshSpec = tuple[str, np.ndarray, np.ndarray, np.ndarray]
 
 GLTF_FRAME = "glTF: +Y up, +Z toward the camera, metres (camera (x, y, z) -> (x, -y, -z))"
+WORLD_FRAME = ("world: +Y up (gravity), the floor at Y = 0 under the pelvis, the person facing +Z, metres "
+               "(params.json frames.camera_to_export)")  # fmt: skip
+
+
+def _frame_note(transform: np.ndarray | None) -> str:
+    if transform is None or np.allclose(transform, frames.CAMERA_TO_GLTF, atol=1e-12):
+        return GLTF_FRAME
+    return WORLD_FRAME
 
 _GLB_MAGIC = 0x46546C67  # b"glTF"
 _CHUNK_JSON = 0x4E4F534A  # b"JSON"
@@ -136,16 +144,25 @@ def gltf_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return n.astype(np.float32)
 
 
-def gltf_scene(meshes: Sequence[MeshSpec]):
-    """A ``trimesh.Scene`` of ``meshes`` (camera-frame input) in the glTF frame: one node per mesh,
-    node and geometry named after it, each with its vertex colours, normals and material."""
+def _exported(v_cam: np.ndarray, transform: np.ndarray | None) -> np.ndarray:
+    """(N, 3) float32 camera-frame points in the file's frame: ``transform`` ((4, 4) camera -> export,
+    ``hoirecon.export.world.export_transform``), or the glTF camera frame (:func:`to_gltf_frame`)."""
+    if transform is None:
+        return to_gltf_frame(v_cam)
+    return frames.transform_points(transform, v_cam).astype(np.float32)
+
+
+def gltf_scene(meshes: Sequence[MeshSpec], transform: np.ndarray | None = None):
+    """A ``trimesh.Scene`` of ``meshes`` (camera-frame input) in the glTF frame (or through
+    ``transform``, camera -> export, (4, 4)): one node per mesh, node and geometry named after it, each
+    with its vertex colours, normals and material."""
     import trimesh
     from trimesh.visual import TextureVisuals
     from trimesh.visual.material import PBRMaterial
 
     scene = trimesh.Scene()
     for name, v_cam, faces, colors in _checked(meshes):
-        pos = to_gltf_frame(v_cam)
+        pos = _exported(v_cam, transform)
         if len(faces) == 0:  # no triangles: a point primitive, colours kept
             geom = trimesh.PointCloud(pos, colors=colors)
         else:
@@ -199,34 +216,44 @@ def gltf_camera(camera) -> dict:
                             "znear": 0.01, "zfar": 1000.0}}  # fmt: skip
 
 
-def _add_camera(tree: dict, camera) -> None:
-    """A ``photo_camera`` node at the origin with the identity transform: the glTF frame is the camera
-    frame turned 180 degrees about x, so the photo's camera there looks down -Z with +Y up, which is
-    how a glTF camera looks. Blender: select it, then View > Cameras > Active Camera (Numpad 0)."""
+def _add_camera(tree: dict, camera, transform: np.ndarray | None = None) -> None:
+    """A ``photo_camera`` node: a glTF camera looks down its local -Z with +Y up, which is the camera
+    frame turned 180 degrees about x, so in the glTF camera frame the node has the identity transform
+    (no ``matrix``) and through ``transform`` (camera -> export) the matrix ``transform @ diag(1, -1,
+    -1, 1)``. Blender: select it, then View > Cameras > Active Camera (Numpad 0)."""
     tree.setdefault("cameras", []).append(gltf_camera(camera))
-    tree.setdefault("nodes", []).append({"name": CAMERA_NODE, "camera": len(tree["cameras"]) - 1})
+    node = {"name": CAMERA_NODE, "camera": len(tree["cameras"]) - 1}
+    if transform is not None:
+        M = np.asarray(transform, np.float64) @ frames.CAMERA_TO_GLTF
+        if not np.allclose(M, np.eye(4), atol=1e-12):
+            node["matrix"] = [float(x) for x in M.T.reshape(-1)]  # glTF: column-major
+    tree.setdefault("nodes", []).append(node)
     for sc in tree.get("scenes", []):
         sc.setdefault("nodes", []).append(len(tree["nodes"]) - 1)
 
 
-def glb_bytes(meshes: Sequence[MeshSpec], camera=None) -> bytes:
-    """The bytes of a GLB holding ``meshes`` (camera-frame input, written in the glTF frame), and with
-    ``camera`` (``CameraIntrinsics``) a ``photo_camera`` node through which the meshes line up with
-    the photo (:func:`gltf_camera`)."""
+def glb_bytes(meshes: Sequence[MeshSpec], camera=None, transform: np.ndarray | None = None) -> bytes:
+    """The bytes of a GLB holding ``meshes`` (camera-frame input, written in the glTF frame or through
+    ``transform``, (4, 4) camera -> export), and with ``camera`` (``CameraIntrinsics``) a
+    ``photo_camera`` node through which the meshes line up with the photo (:func:`gltf_camera`)."""
 
     def finish(tree: dict) -> None:
         _finish_tree(tree)
+        tree["extras"] = {"frame": _frame_note(transform)}
         if camera is not None:
-            _add_camera(tree, camera)
+            _add_camera(tree, camera, transform)
 
-    return gltf_scene(meshes).export(file_type="glb", include_normals=True, tree_postprocessor=finish)
+    scene = gltf_scene(meshes, transform)
+    return scene.export(file_type="glb", include_normals=True, tree_postprocessor=finish)
 
 
-def write_glb(path: str | os.PathLike[str], meshes: Sequence[MeshSpec], camera=None) -> None:
+def write_glb(path: str | os.PathLike[str], meshes: Sequence[MeshSpec], camera=None,
+              transform: np.ndarray | None = None) -> None:  # fmt: skip
     """Write ``meshes`` — a list of ``(node_name, vertices_camera_frame, faces, vertex_colors_rgba_u8)`` —
-    to a binary glTF at ``path`` (atomically), converting to the glTF frame (+Y up, +Z toward camera);
-    with ``camera`` (the photo's ``CameraIntrinsics``) also the photo's camera (:func:`glb_bytes`)."""
-    fsutil.write_bytes(path, glb_bytes(meshes, camera))
+    to a binary glTF at ``path`` (atomically), converting to the glTF frame (+Y up, +Z toward camera)
+    or through ``transform``; with ``camera`` (the photo's ``CameraIntrinsics``) also the photo's
+    camera (:func:`glb_bytes`)."""
+    fsutil.write_bytes(path, glb_bytes(meshes, camera, transform))
 
 
 def glb_json(path_or_bytes: str | os.PathLike[str] | bytes) -> dict:
@@ -259,14 +286,14 @@ def build_mtl(meshes: Sequence[MeshSpec]) -> str:
     return "\n".join(lines)
 
 
-def build_obj(meshes: Sequence[MeshSpec], mtllib: str | None = None) -> str:
+def build_obj(meshes: Sequence[MeshSpec], mtllib: str | None = None, transform: np.ndarray | None = None) -> str:
     """OBJ text: one ``o name`` per mesh, ``v x y z r g b`` (colours 0..1), 1-based faces; glTF frame.
     ``mtllib``: the MTL file's name (:func:`build_mtl`), referenced with ``mtllib`` and each mesh's
-    ``usemtl <mesh>_material``."""
+    ``usemtl <mesh>_material``. ``transform``: (4, 4) camera -> export instead of the glTF camera frame."""
     checked = [_check_mesh(safe_name(m[0]), *m[1:]) for m in meshes]  # (duplicate names allowed, as before)
     lines = [
         "# hoirecon OBJ export",
-        "# frame: +Y up, +Z toward the camera, metres (same as scene.glb);",
+        f"# frame: {_frame_note(transform)} (same as scene.glb);",
         "# Blender: File > Import > Wavefront (.obj) with the defaults Forward -Z, Up Y.",
         "# vertex colours: 'v x y z r g b', r g b in 0..1",
     ]
@@ -274,7 +301,7 @@ def build_obj(meshes: Sequence[MeshSpec], mtllib: str | None = None) -> str:
         lines.append(f"mtllib {mtllib}")
     base = 1
     for name, v_cam, faces, colors in checked:
-        pos = to_gltf_frame(v_cam).astype(np.float64)
+        pos = _exported(v_cam, transform).astype(np.float64)
         rgb = colors[:, :3].astype(np.float64) / 255.0
         lines.append(f"o {name}")
         if mtllib is not None:
@@ -286,11 +313,12 @@ def build_obj(meshes: Sequence[MeshSpec], mtllib: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_obj(path: str | os.PathLike[str], meshes: Sequence[MeshSpec], materials: bool = True) -> None:
+def write_obj(path: str | os.PathLike[str], meshes: Sequence[MeshSpec], materials: bool = True,
+              transform: np.ndarray | None = None) -> None:  # fmt: skip
     """Write ``meshes`` (same tuples as :func:`write_glb`) to a Wavefront OBJ at ``path`` (atomically),
     in the same +Y-up frame as the GLB. Vertex colours are written as ``v x y z r g b``; with
     ``materials`` also the MTL file beside it (``path`` with ``.mtl``; :func:`build_mtl`)."""
     p = Path(path)
     if materials:
         fsutil.write_text(p.with_suffix(".mtl"), build_mtl(meshes))
-    fsutil.write_text(p, build_obj(meshes, p.with_suffix(".mtl").name if materials else None))
+    fsutil.write_text(p, build_obj(meshes, p.with_suffix(".mtl").name if materials else None, transform))

@@ -30,13 +30,26 @@ __all__ = ["build_params", "jsonable", "rotation_to_axis_angle", "PARAMS_VERSION
 
 PARAMS_VERSION = 1
 #: Version of ``params.schema.json`` that :func:`build_params` output conforms to.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 FRAMES = {
     "internal": "camera: x right, y down, z forward, metres",
     "exported": "glTF: +Y up, +Z toward the camera, metres",
     "internal_to_exported": "(x, y, z) -> (x, -y, -z)",
 }
+
+
+def _frames(frame: str, T: np.ndarray | None) -> dict:
+    from hoirecon.geometry.frames import CAMERA_TO_GLTF
+
+    T = CAMERA_TO_GLTF if T is None else np.asarray(T, np.float64)
+    out = dict(FRAMES)
+    if frame == "world":
+        out["exported"] = "world: +Y up (gravity), the floor at Y = 0 under the pelvis, the person facing +Z, metres"
+        out["internal_to_exported"] = "x_exported = camera_to_export @ [x, y, z, 1]"
+    out["export"] = frame
+    out["camera_to_export"] = [[round(float(x), 9) for x in row] for row in T]
+    return out
 
 
 def jsonable(obj: Any, ndigits: int | None = None) -> Any:
@@ -101,8 +114,10 @@ def _prob(p: np.ndarray | None) -> list[float] | None:
     return [None if not math.isfinite(x) else round(x, 4) for x in np.asarray(p, dtype=np.float64).reshape(-1).tolist()]
 
 
-def build_params(recon: Reconstruction) -> dict:
-    """A JSON-serialisable summary of ``recon`` (camera-frame geometry; see ``frames``)."""
+def build_params(recon: Reconstruction, frame: str = "camera", camera_to_export: np.ndarray | None = None) -> dict:
+    """A JSON-serialisable summary of ``recon`` (camera-frame geometry; see ``frames``). ``frame`` /
+    ``camera_to_export``: the mesh files' frame (``hoirecon.export.world``) and its (4, 4) transform
+    from the camera frame (default: the glTF camera frame)."""
     img, cam = recon.image, recon.image.original_camera()
     inv = 1.0 / img.scale  # working pixels -> the photo's pixels
     body, obj = recon.fit.body, recon.fit.object
@@ -131,7 +146,7 @@ def build_params(recon: Reconstruction) -> dict:
     params = {
         "schema_version": SCHEMA_VERSION,
         "version": PARAMS_VERSION,
-        "frames": dict(FRAMES),
+        "frames": _frames(frame, camera_to_export),
         "image": {"path": str(img.path), "width": cam.width, "height": cam.height,
                   "working": {"width": img.width, "height": img.height, "scale": img.scale,
                               "camera": {"fx": img.camera.fx, "fy": img.camera.fy, "cx": img.camera.cx,

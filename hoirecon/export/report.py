@@ -44,7 +44,7 @@ from urllib.parse import quote
 import numpy as np
 
 from hoirecon import fsutil
-from hoirecon.geometry.frames import camera_to_gltf
+from hoirecon.geometry.frames import camera_to_gltf, transform_points
 from hoirecon.geometry.raycast import raycasting_scene
 
 __all__ = ["TURNTABLE_GIF", "TURNTABLE_PNG", "load_scene_meshes", "read_floor", "render_turntable", "result_folders",
@@ -258,8 +258,8 @@ def render_turntable(meshes: Sequence[SceneMesh], views: int = 8, size: int = 25
 
 
 def read_floor(result_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray] | None:
-    """``params.json``'s ``floor`` (camera frame) as ``(point, unit normal)`` in the glTF frame of
-    ``scene.glb``; None when the file is missing or unreadable, ``floor`` is absent or null, or its
+    """``params.json``'s ``floor`` (camera frame) as ``(point, unit normal)`` in the frame of
+    ``scene.glb`` (``frames.camera_to_export``; the glTF camera frame for files without it); None when the file is missing or unreadable, ``floor`` is absent or null, or its
     ``point``/``normal`` are not three finite numbers (normal non-zero)."""
     params = _read_json(Path(result_dir) / "params.json")
     fl = params.get("floor") if isinstance(params, dict) else None
@@ -271,8 +271,14 @@ def read_floor(result_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
         return None
     if plane is None:
         return None
-    point, normal = camera_to_gltf(plane[0][None])[0], camera_to_gltf(plane[1][None])[0]
-    return point, normal
+    T = (params.get("frames") or {}).get("camera_to_export")
+    try:
+        T = np.asarray(T, np.float64) if T is not None else None
+    except (TypeError, ValueError):
+        T = None
+    if T is None or T.shape != (4, 4) or not np.all(np.isfinite(T)):  # files before --frame: the glTF camera frame
+        return camera_to_gltf(plane[0][None])[0], camera_to_gltf(plane[1][None])[0]
+    return transform_points(T, plane[0][None])[0], T[:3, :3] @ plane[1]
 
 
 def write_turntable(result_dir: str | os.PathLike[str], views: int = 8, size: int = 256) -> tuple[Path, Path]:

@@ -2,8 +2,9 @@
 
 Files (names are the keys of the returned mapping):
 
-* ``scene.glb`` — nodes ``human`` and ``object_<category>``, glTF frame (+Y up, +Z toward the camera),
-  and ``photo_camera``, the photo's camera (``mesh_io.gltf_camera``) at the origin;
+* ``scene.glb`` — nodes ``human`` and ``object_<category>`` in the export frame (``world``: +Y up,
+  standing on the floor at Y = 0; or ``camera``: glTF's +Y up, +Z toward the camera; see
+  :mod:`hoirecon.export.world`), and ``photo_camera``, the photo's camera (``mesh_io.gltf_camera``);
 * ``scene.obj`` — the same two meshes as OBJ objects, same frame, with ``scene.mtl`` (one material
   per mesh);
 * ``human.obj``, ``object.obj`` — each mesh alone, with ``human.mtl`` and ``object.mtl``;
@@ -37,6 +38,7 @@ from PIL import Image
 
 from hoirecon import fsutil
 from hoirecon.export import mesh_io, params as params_mod
+from hoirecon.export.world import export_transform
 from hoirecon.export import overlay as overlay_mod
 from hoirecon.types import Reconstruction
 
@@ -103,7 +105,7 @@ def _write_png(path: Path, rgb: np.ndarray) -> None:
         Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(tmp, format="PNG")
 
 
-def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str], frame: str = "world") -> dict[str, Path]:
     """Write all outputs of ``recon`` into ``out_dir`` (created if needed), all or nothing.
 
     Returns ``{"scene.glb": Path, "scene.obj": ..., "human.obj": ..., "object.obj": ...,
@@ -114,7 +116,9 @@ def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str]) -> dic
     what is used when a view set is missing). Only ``recon`` is read: no body model, no network.
     Existing files of the same names are replaced; other files in ``out_dir`` are left alone. An
     existing ``out_dir`` must be hoirecon's (its ``.hoirecon`` marker, written with the outputs) or
-    empty: a user's own folder is refused with InputError before anything is written.
+    empty: a user's own folder is refused with InputError before anything is written. ``frame``: the
+    frame of the mesh files, ``world`` (standing on the floor) or ``camera``
+    (:mod:`hoirecon.export.world`); params.json stays in the camera frame and records the transform.
 
     """
     out_dir = Path(out_dir)
@@ -134,11 +138,12 @@ def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str]) -> dic
     try:
         meshes = _meshes(recon)
         human, obj = meshes
-        mesh_io.write_glb(tmp / "scene.glb", meshes, camera=recon.image.original_camera())
-        mesh_io.write_obj(tmp / "scene.obj", meshes)
-        mesh_io.write_obj(tmp / "human.obj", [human])
-        mesh_io.write_obj(tmp / "object.obj", [obj])
-        fsutil.write_json(tmp / "params.json", params_mod.build_params(recon))
+        T = export_transform(recon, frame)
+        mesh_io.write_glb(tmp / "scene.glb", meshes, camera=recon.image.original_camera(), transform=T)
+        mesh_io.write_obj(tmp / "scene.obj", meshes, transform=T)
+        mesh_io.write_obj(tmp / "human.obj", [human], transform=T)
+        mesh_io.write_obj(tmp / "object.obj", [obj], transform=T)
+        fsutil.write_json(tmp / "params.json", params_mod.build_params(recon, frame=frame, camera_to_export=T))
         fsutil.write_json(tmp / "config.json", params_mod.jsonable(recon.config))
         overlay = overlay_mod.render_overlay(
             recon.image.rgb,

@@ -34,3 +34,33 @@ def pose_camera_to_gltf(R: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.nd
     ``x_gltf = R' @ x + t'`` (the model frame unchanged)."""
     D = np.diag(FLIP_YZ)
     return D @ np.asarray(R, np.float64), D @ np.asarray(t, np.float64)
+
+
+#: camera frame -> glTF frame as a (4, 4) rigid transform (the 180 degrees about x above)
+CAMERA_TO_GLTF = np.diag([1.0, -1.0, -1.0, 1.0])
+
+
+def transform_points(T: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(N, 3) points through a (4, 4) rigid transform (float64)."""
+    T = np.asarray(T, np.float64)
+    return np.asarray(points, np.float64).reshape(-1, 3) @ T[:3, :3].T + T[:3, 3]
+
+
+def world_from_camera(up: np.ndarray, origin: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """(4, 4) camera frame -> a world frame in glTF's convention (+Y up, metres): ``up`` (camera
+    frame, unit or not) becomes +Y, ``forward`` (made horizontal) +Z, +X = Y x Z, and ``origin``
+    (camera-frame point) the origin. A proper rotation (det +1). ``forward`` parallel to ``up``: the
+    camera's view direction made horizontal, else any horizontal direction."""
+    y = np.asarray(up, np.float64)
+    y = y / np.linalg.norm(y)
+    cands = [np.asarray(forward, np.float64), np.array([0.0, 0.0, -1.0]), np.array([1.0, 0.0, 0.0])]
+    for f in cands:
+        z = f - (f @ y) * y
+        if np.linalg.norm(z) > 1e-6:
+            break
+    z = z / np.linalg.norm(z)
+    x = np.cross(y, z)
+    T = np.eye(4)
+    T[:3, :3] = np.stack([x, y, z])
+    T[:3, 3] = -T[:3, :3] @ np.asarray(origin, np.float64)
+    return T
