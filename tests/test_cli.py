@@ -200,3 +200,19 @@ def test_json_reports_for_scripts(tmp_path):
     assert len(cats) >= 60 and [m["name"] for m in cats["chair"]["modes"]][0] == "sit"
     assert doc["meshes"] == [{"file": str(d / "crate.obj"), "label": "wooden crate", "synonyms": [], "category": None,
                               "size_m": 0.4, "up": "+y", "parts": None}]  # fmt: skip
+
+
+def test_blender_command_checks_its_inputs_before_running_blender(tmp_path):
+    from typer.testing import CliRunner
+
+    from hoirecon.cli.main import app
+
+    r = CliRunner().invoke(app, ["blender", str(tmp_path)])
+    assert r.exit_code == 2 and "no scene.glb" in r.output and len(r.output.strip().splitlines()) == 1
+    (tmp_path / "scene.glb").write_bytes(b"x")
+    (tmp_path / "params.json").write_text("{}")
+    r = CliRunner().invoke(app, ["blender", str(tmp_path), "--blend", str(tmp_path / "x.txt")])
+    assert r.exit_code == 2 and "must end in .blend" in r.output
+    r = CliRunner().invoke(app, ["blender", str(tmp_path), "--blender", str(tmp_path / "no-blender")])
+    assert r.exit_code == 3 and "no such executable" in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.json", "scene.glb"]  # nothing written

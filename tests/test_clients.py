@@ -136,3 +136,26 @@ def test_blender_check_fails_an_upside_down_body(blender, real, tmp_path):
     assert code == 1, log[-3000:]
     status = {c["check"]: c["status"] for c in report["checks"]}
     assert status["glb: head up (+Z)"] == "FAIL" and status["glb: node names"] == "PASS"
+
+
+def test_hoirecon_blender_saves_a_scene_seen_through_the_photo_camera(blender, real, tmp_path):
+    """`hoirecon blender` (the shipped script, with the numpy.bool workaround): the .blend holds both
+    meshes, photo_camera as the scene camera at the photo's resolution, the photo as its background."""
+    from typer.testing import CliRunner
+
+    from hoirecon.cli.main import app
+
+    target = tmp_path / "astronaut.blend"
+    r = CliRunner().invoke(app, ["blender", str(real / "astronaut"), "--blend", str(target), "--blender", blender])
+    assert r.exit_code == 0 and target.is_file(), r.output
+    assert [p.name for p in tmp_path.iterdir()] == ["astronaut.blend"]  # no temporary file left
+    params = json.loads((real / "astronaut" / "params.json").read_text())
+    probe = ("import bpy, json; s = bpy.context.scene; c = s.camera; print('PROBE ' + json.dumps({'objects': sorted("
+             "o.name for o in s.objects if o.type == 'MESH'), 'camera': c.name, 'res': [s.render.resolution_x, "
+             "s.render.resolution_y], 'backgrounds': len(c.data.background_images)}))")  # fmt: skip
+    res = subprocess.run([blender, "-b", str(target), "--python-expr", probe], capture_output=True, text=True, timeout=300)
+    line = next(ln for ln in res.stdout.splitlines() if ln.startswith("PROBE "))
+    got = json.loads(line[6:])
+    assert got["objects"][0] == "human" and got["objects"][1].startswith("object_") and len(got["objects"]) == 2
+    assert got["camera"].startswith("photo_camera") and got["res"] == [params["camera"]["width"], params["camera"]["height"]]
+    assert got["backgrounds"] == (1 if Path(params["image"]["path"]).is_file() else 0)

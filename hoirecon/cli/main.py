@@ -8,6 +8,7 @@ import typer
 
 from hoirecon.cli.batch import HELP as BATCH_HELP
 from hoirecon.cli.batch import batch
+from hoirecon.cli.blender import blender_cmd
 from hoirecon.cli.common import OneLineGroup, quiet_native_logs, redirect_native_stderr, setup_logging
 from hoirecon.cli.doctor import doctor
 from hoirecon.cli.models import models_app
@@ -51,6 +52,7 @@ app.command("view", help=VIEW_HELP)(view)
 app.command("export", help=EXPORT_HELP)(export)
 app.command("doctor")(doctor)
 app.command("objects")(objects_cmd)
+app.command("blender")(blender_cmd)
 app.add_typer(models_app, name="models", help="List, download and locate weights files (YOLO, SAM) in the cache.")
 
 def run() -> None:
