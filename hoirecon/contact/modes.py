@@ -25,7 +25,9 @@ zeroing it); the evidences of a category's modes are normalised to sum to 1. The
 within ``candidate_ratio`` of the best (at most ``max_candidates``) are each fitted, and the choice is
 the largest ``evidence x agreement``, where agreement is how well the fit explains the photo: the
 object's silhouette against its mask where the person does not hide it (the person may hide the object
-only where the person's mask covers it), the contact distance and the penetration.
+only where the person's mask covers it), the contact distance and the penetration; and, with the
+fits' touching body parts (:func:`touching_parts`), x the **contact consistency**
+(:func:`contact_consistency`): how well the mode's pairs name the parts its fit touches.
 """
 
 from __future__ import annotations
