@@ -44,13 +44,12 @@ import bpy
 from mathutils import Vector
 from mathutils.bvhtree import BVHTree
 
-try:  # Debian 12's Blender 3.4.1 glTF importer uses np.bool, which NumPy 1.24 (Debian's) removed
-    import numpy
+# Debian 12's Blender 3.4.1 glTF importer uses np.bool, which NumPy 1.24 (Debian's) removed: the
+# workaround of the Blender script shipped in the package (hoirecon/data/blender/import_scene.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hoirecon" / "data" / "blender"))
+from import_scene import patch_numpy_bool  # noqa: E402
 
-    if "bool" not in vars(numpy):  # (hasattr would print NumPy's FutureWarning)
-        numpy.bool = bool
-except ImportError:  # the glTF importer then fails with its own message
-    numpy = None
+patch_numpy_bool()
 
 argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
 ap = argparse.ArgumentParser(prog="blender_check.py")

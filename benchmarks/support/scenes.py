@@ -239,11 +239,10 @@ def _derive_recipe(mode: dict, support: str, data: dict) -> dict | None:
         if "posture" in rule and rule["posture"] not in posture:
             continue
         t = json.loads(json.dumps(data["templates"][rule["template"]]).replace("$body", first["body"]))
-        groups: dict[str, set[str]] = {}
-        for k, p in enumerate(req):
-            groups.setdefault(p.get("alt") or f"#{k}", set()).add(p["body"])
+        from hoirecon.contact.modes import pair_groups
+
         return {**t, "primary": [first["body"], first["object"]], "derived": rule["template"], "any_part": True,
-                "required": [sorted(g) for g in groups.values()]}
+                "required": [sorted(g) for g in pair_groups(req)]}
     return None
 
 

@@ -42,7 +42,7 @@ import numpy as np
 from hoirecon.contact.config import ModeConfig
 
 __all__ = ["GROUPS", "ModeChoice", "ModeConfig", "ModeScore", "choose_candidates", "contact_consistency",
-           "fit_agreement", "image_up", "mode_evidence", "mode_pose", "pick_mode", "touching_parts"]
+           "fit_agreement", "image_up", "mode_evidence", "mode_pose", "pair_groups", "pick_mode", "touching_parts"]
 
 #: MediaPipe pose landmark indices of each landmark group
 GROUPS: dict[str, tuple[int, ...]] = {
@@ -238,6 +238,15 @@ def choose_candidates(image, person, obj_det, body, up: np.ndarray | None, postu
     return ModeChoice(name=cands[0], how="evidence", scores=tuple(scores)), cands
 
 
+def pair_groups(pairs: list[Mapping[str, Any]]) -> list[set[str]]:
+    """The body parts of ``pairs`` (a mode's ``pairs`` entries) grouped as contacts: pairs that share an
+    ``alt`` group are one contact (either hand holds a cup), every other pair its own; data order."""
+    groups: dict[str, set[str]] = {}
+    for k, p in enumerate(pairs):
+        groups.setdefault(p.get("alt") or f"#{k}", set()).add(p["body"])
+    return list(groups.values())
+
+
 def contact_consistency(mode: Mapping[str, Any], touching: frozenset[str] | set[str],
                         config: ModeConfig = ModeConfig()) -> float:  # fmt: skip
     """How well a mode explains the contacts its own fit shows, in (0, 1]: ``consistency_keep`` to the
@@ -247,12 +256,8 @@ def contact_consistency(mode: Mapping[str, Any], touching: frozenset[str] | set[
     it and "hold" does not; "sit" whose buttocks float above the seat misses a required contact."""
     pairs = mode.get("pairs", [])
     named = {p["body"] for p in pairs}
-    groups: dict[str, set[str]] = {}
-    for k, p in enumerate(pairs):
-        if not p.get("optional"):
-            groups.setdefault(p.get("alt") or f"#{k}", set()).add(p["body"])
     unexplained = len(set(touching) - named)
-    missing = sum(1 for g in groups.values() if not g & set(touching))
+    missing = sum(1 for g in pair_groups([p for p in pairs if not p.get("optional")]) if not g & set(touching))
     return float(config.consistency_keep ** (unexplained + missing))
 
 

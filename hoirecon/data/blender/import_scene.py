@@ -89,4 +89,5 @@ def main(argv):
     print(f"hoirecon-blender: saved {blend}", flush=True)
 
 
-main(sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else [])
+if __name__ == "__main__":  # Blender's --python runs it as __main__; scripts/blender_check.py imports the patch
+    main(sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else [])
