@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real clients for the export checks (tests/test_clients.py): Blender (headless import of the GLB and
-# OBJ) and the Khronos glTF validator (npm package gltf-validator, into .tools/node_modules).
-# Installs only what is missing, and only where it can: Blender through apt-get when run as root,
+# OBJ), Chromium (the interactive index.html) and the Khronos glTF validator (npm package
+# gltf-validator, into .tools/node_modules). Installs only what is missing, and only where it can:
+# Blender and Chromium through apt-get when run as root,
 # the validator when npm is present. Otherwise it says what is missing and exits 0: the tests then
 # skip with that reason (CI sets HOIRECON_REQUIRE_CLIENTS=1, which turns those skips into failures).
 set -uo pipefail
@@ -18,6 +19,18 @@ elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     || echo "warning: could not install blender; tests/test_clients.py will skip its Blender checks" >&2
 else
   echo "note: blender is not installed (needs root for apt-get install blender); the Blender client checks will skip" >&2
+fi
+# Headless Chromium for the viewer page test (index.html from file://, WebGL through SwiftShader).
+if command -v chromium >/dev/null 2>&1; then
+  :
+elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing the Debian package chromium (headless browser for the viewer page check)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  (apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1) \
+    || (apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
+    || echo "warning: could not install chromium; tests/test_clients.py will skip its page checks" >&2
+else
+  echo "note: chromium is not installed (needs root for apt-get install chromium); the page checks will skip" >&2
 fi
 # Debian's blender takes NumPy from python3-numpy (its glTF importer needs it); it is only a recommends.
 if command -v blender >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1 && dpkg -s blender >/dev/null 2>&1 \

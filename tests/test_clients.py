@@ -159,3 +159,130 @@ def test_hoirecon_blender_saves_a_scene_seen_through_the_photo_camera(blender, r
     assert got["objects"][0] == "human" and got["objects"][1].startswith("object_") and len(got["objects"]) == 2
     assert got["camera"].startswith("photo_camera") and got["res"] == [params["camera"]["width"], params["camera"]["height"]]
     assert got["backgrounds"] == (1 if Path(params["image"]["path"]).is_file() else 0)
+
+
+# ------------------------------------------------------------------------------- the viewer page
+
+# Debian's Chromium, headless, as a user's browser with default settings: no --allow-file-access-from-files.
+# WebGL runs on SwiftShader (no GPU); the network flags keep it from trying Google's hosts.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--enable-unsafe-swiftshader", "--use-angle=swiftshader", "--enable-logging=stderr", "--v=0",
+                  "--window-size=1200,1400", "--virtual-time-budget=20000"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    _require("Chromium", exe is not None, "`make clients` installs the Debian package chromium when run as root")
+    return exe
+
+
+def _page(exe, page: Path, tmp_path: Path, *extra: str, fragment: str = "") -> tuple[str, str]:
+    """(DOM after the page's scripts ran, Chromium's log) of ``page`` opened as a file:// URL."""
+    url = page.resolve().as_uri() + (f"#{fragment}" if fragment else "")
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    cmd = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, url]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return res.stdout, res.stderr
+
+
+def _body_attrs(dom: str) -> dict[str, str]:
+    import re
+
+    tag = re.search(r"<body([^>]*)>", dom).group(1)
+    return dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+
+
+def _console_errors(log: str) -> list[str]:
+    """Lines of Chromium's log that report the page's console errors or uncaught exceptions."""
+    return [ln for ln in log.splitlines() if "CONSOLE" in ln and ("Uncaught" in ln or "rror" in ln)]
+
+
+def _viewer_pixels(exe, page: Path, tmp_path: Path, rect: str, fragment: str = "") -> float:
+    """Share of the viewer's canvas (``rect``: page x, y, w, h) that differs from its background
+    (#eeeeee) by more than 40 of 255 in some channel, in a screenshot of the page."""
+    from PIL import Image
+
+    shot = tmp_path / "shot.png"
+    _page(exe, page, tmp_path, f"--screenshot={shot}", fragment=fragment)
+    x, y, w, h = (int(t) for t in rect.split(","))
+    img = np.asarray(Image.open(shot).convert("RGB"), np.int16)
+    assert img.shape[0] >= y + h and img.shape[1] >= x + w, (img.shape, rect)
+    crop = img[y + 2 : y + h - 2, x + 2 : x + w - 2]
+    return float((np.abs(crop - 238).max(axis=2) > 40).mean())
+
+
+def _copy_results(real: Path, dst: Path, names: list[str]) -> Path:
+    """A batch folder of ``names`` (scene.glb, params.json, done only: no pictures that could be
+    mistaken for the viewer's pixels)."""
+    for n in names:
+        (dst / n).mkdir(parents=True)
+        for f in ("scene.glb", "params.json", "done"):
+            shutil.copy2(real / n / f, dst / n / f)
+    return dst
+
+
+def test_index_page_shows_the_scene_in_an_orbitable_viewer_from_file_url(chromium, real, tmp_path):
+    """One reconstruction: the page opens its viewer at once from file://, without console errors, and
+    the screenshot of the viewer shows the scene (not only its background)."""
+    from hoirecon.export.report import write_index
+
+    folder = _copy_results(real, tmp_path / "res", ["camera"]) / "camera"
+    page = write_index(folder, turntables=False)
+    assert (folder / "viewer.js").is_file() and (folder / "scene.glb.js").is_file()
+    dom, log = _page(chromium, page, tmp_path, "--dump-dom")
+    attrs = _body_attrs(dom)
+    assert attrs.get("data-viewers-ready") == "1", (attrs, log[-2000:])
+    assert "data-viewer-errors" not in attrs, attrs
+    assert _console_errors(log) == [], _console_errors(log)
+    rect = next(a for a in dom.split('data-rect="')[1:]).split('"')[0]
+    w, h = (int(t) for t in rect.split(",")[2:])
+    assert w > 300 and h > 300, rect
+    share = _viewer_pixels(chromium, page, tmp_path, rect)
+    assert share > 0.05, share  # the body and the tripod fill part of the view
+
+
+def test_batch_page_loads_viewers_on_demand(chromium, real, tmp_path):
+    """A batch page opens no viewer by itself (hundreds of scenes: browsers cap WebGL contexts); a
+    link to a card (index.html#astronaut) opens that card's viewer only."""
+    from hoirecon.export.report import write_index
+
+    root = _copy_results(real, tmp_path / "batch", ["astronaut", "camera"])
+    page = write_index(root, turntables=False)
+    dom, log = _page(chromium, page, tmp_path, "--dump-dom")
+    attrs = _body_attrs(dom)
+    assert attrs.get("data-viewers-ready") == "0" and "data-viewer-errors" not in attrs, attrs
+    assert "<canvas" not in dom
+    dom, log = _page(chromium, page, tmp_path, "--dump-dom", fragment="astronaut")
+    attrs = _body_attrs(dom)
+    assert attrs.get("data-viewers-ready") == "1" and "data-viewer-errors" not in attrs, (attrs, log[-2000:])
+    assert dom.count("<canvas") == 1 and dom.count("data-rect=") == 1
+    assert _console_errors(log) == []
+    rect = dom.split('data-rect="')[1].split('"')[0]
+    assert _viewer_pixels(chromium, page, tmp_path, rect, fragment="astronaut") > 0.03
+
+
+def test_viewer_keeps_at_most_eight_webgl_contexts(chromium, real, tmp_path):
+    """Opening ten viewers closes the oldest: eight canvases stay, the rest are disposed, no errors."""
+    from hoirecon.export.report import write_index
+
+    folder = _copy_results(real, tmp_path / "res", ["camera"]) / "camera"
+    write_index(folder, turntables=False)
+    page = folder / "ten.html"
+    page.write_text(
+        "<!doctype html><html><body><script src='viewer.js'></script><script>"
+        "var n=0,errs=[];window.onerror=function(m){errs.push(m);document.body.dataset.errors=errs.join('|');};"
+        "for(var i=0;i<10;i++){var d=document.createElement('div');d.style.width='200px';d.style.height='150px';"
+        "document.body.appendChild(d);HoireconViewer.open(d,'scene.glb.js','camera',{onready:function(){n++;"
+        "document.body.dataset.ready=n;document.body.dataset.live=HoireconViewer.live.length;"
+        "document.body.dataset.canvases=document.querySelectorAll('canvas').length;},"
+        "onerror:function(e){errs.push(String(e));document.body.dataset.errors=errs.join('|');}});}"
+        "</script></body></html>"
+    )
+    dom, log = _page(chromium, page, tmp_path, "--dump-dom")
+    attrs = _body_attrs(dom)
+    assert "data-errors" not in attrs and _console_errors(log) == [], (attrs, _console_errors(log))
+    assert attrs.get("data-live") == "8" and attrs.get("data-canvases") == "8", attrs
+    assert attrs.get("data-ready") == "8", attrs  # the two closed before their scene arrived never render

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -278,3 +279,33 @@ def test_index_card_shows_the_interaction(tmp_path):
     assert "sit (evidence 0.79; &lt;b&gt;hand_on&lt;/b&gt; 0.07; analysis-by-synthesis)" in html
     (folder / "params.json").write_text(json.dumps({"object": {"category": "chair"}, "contacts": {"interaction": 3}}))
     assert "<th>interaction</th><td>–</td>" in write_index(folder, turntables=False).read_text()
+
+
+def test_index_embeds_each_scene_for_the_viewer(batch_dir):
+    """scene.glb.js carries scene.glb byte for byte (base64, keyed by the folder's name) and follows a
+    newer scene.glb; viewer.js is the shipped bundle; a card without scene.glb gets no viewer."""
+    import base64
+    import os
+
+    from hoirecon.export.report import SCENE_SCRIPT, VIEWER_JS
+
+    write_index(batch_dir, turntables=False)
+    html = (batch_dir / "index.html").read_text()
+    shipped = Path(__file__).resolve().parents[1] / "hoirecon" / "data" / "viewer" / VIEWER_JS
+    assert (batch_dir / VIEWER_JS).read_bytes() == shipped.read_bytes() and "<script src='viewer.js'>" in html
+    for name in ("good_0", "good_1"):
+        text = (batch_dir / name / SCENE_SCRIPT).read_text()
+        key, b64 = text[len("hoireconScene(") : -len(");\n")].split(",")
+        assert json.loads(key) == name
+        assert base64.b64decode(json.loads(b64)) == (batch_dir / name / "scene.glb").read_bytes()
+        assert f'data-src="{name}/{SCENE_SCRIPT}" data-key="{name}"' in html
+    assert not (batch_dir / "broken" / SCENE_SCRIPT).exists() and html.count('class="viewer"') == 2
+    glb = batch_dir / "good_0" / "scene.glb"
+    glb.write_bytes(glb.read_bytes() + b"\0" * 4)
+    st = (batch_dir / "good_0" / SCENE_SCRIPT).stat()
+    os.utime(glb, (st.st_mtime + 5, st.st_mtime + 5))
+    write_index(batch_dir, turntables=False)
+    b64 = (batch_dir / "good_0" / SCENE_SCRIPT).read_text().split(",")[1][:-3]
+    assert base64.b64decode(json.loads(b64)) == glb.read_bytes()
+    one = write_index(batch_dir / "good_1", turntables=False).read_text()
+    assert "<body class='single'>" in one and 'data-src="scene.glb.js"' in one

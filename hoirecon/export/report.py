@@ -28,6 +28,18 @@ Index
 penetration, silhouette IoU, body height, seconds, the error of a failed image, links to every file; the
 batch's ``summary*.json`` numbers at the top). All text is HTML-escaped and links are relative, so the
 folder can be moved or served as it is.
+
+Interactive viewer
+------------------
+Every card with a ``scene.glb`` gets an orbitable 3D view (three.js, vendored as one classic script,
+``hoirecon/data/viewer/viewer.js``, built by ``scripts/viewer/build.sh``; copied to ``viewer.js`` beside
+the page). Browsers with default settings load neither ES modules nor ``fetch()``-ed local files from
+``file://``, so the GLB travels as ``scene.glb.js`` beside it (:data:`SCENE_SCRIPT`: one call
+``hoireconScene(key, "<base64 of scene.glb>")``), a classic script the page adds on demand. A single
+reconstruction's page opens its viewer at once; a batch page opens one when its card's button is
+pressed and closes the oldest beyond 8 open ones (browsers allow about 16 WebGL contexts). The view
+starts at the photo's camera (the GLB's ``photo_camera``), shows the vertex colours (contacts) and, for
+the world frame, a 0.5 m grid on the floor (Y = 0).
 """
 
 from __future__ import annotations
@@ -47,11 +59,13 @@ from hoirecon import fsutil
 from hoirecon.geometry.frames import camera_to_gltf, transform_points
 from hoirecon.geometry.raycast import raycasting_scene
 
-__all__ = ["TURNTABLE_GIF", "TURNTABLE_PNG", "load_scene_meshes", "read_floor", "render_turntable", "result_folders",
-           "write_index", "write_turntable"]  # fmt: skip
+__all__ = ["SCENE_SCRIPT", "TURNTABLE_GIF", "TURNTABLE_PNG", "VIEWER_JS", "load_scene_meshes", "read_floor",
+           "render_turntable", "result_folders", "write_index", "write_turntable"]  # fmt: skip
 
 TURNTABLE_GIF = "turntable.gif"
 TURNTABLE_PNG = "turntable.png"
+SCENE_SCRIPT = "scene.glb.js"
+VIEWER_JS = "viewer.js"
 _BACKGROUND = np.array([0.93, 0.93, 0.93], np.float32)
 _FLOOR = np.array([0.80, 0.79, 0.75], np.float32)  # light warm grey, darker than the background
 _GRID = np.array([0.50, 0.49, 0.46], np.float32)
@@ -379,13 +393,21 @@ def _card(folder: Path, link_prefix: str) -> tuple[str, str]:
         pics += f'<a href="{href("overlay.png")}"><img loading="lazy" src="{href("overlay.png")}" alt="overlay"></a>'
     if (folder / TURNTABLE_GIF).is_file():
         pics += f'<a href="{href(TURNTABLE_GIF)}"><img loading="lazy" src="{href(TURNTABLE_GIF)}" alt="turntable"></a>'
+    viewer = ""
+    if (folder / SCENE_SCRIPT).is_file():
+        floor = ((params or {}).get("frames") or {}).get("export") == "world"
+        viewer = (
+            f'<div class="viewer" data-src="{e(href(SCENE_SCRIPT))}" data-key="{e(folder.name)}" '
+            f'data-floor="{int(floor)}"><button type="button">orbit in 3D</button></div>'
+            '<p class="hint">drag: orbit · right-drag: pan · wheel: zoom; starts at the photo\'s camera</p>'
+        )
     files = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     links = " ".join(f'<a href="{href(n)}">{e(n)}</a>' for n in files)
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     err_html = f'<p class="err">{e(err)}</p>' if err else ""
     card = (
-        f'<div class="card {status}"><h2>{e(folder.name)} <span class="badge">{status}</span></h2>'
-        f'<div class="pics">{pics}</div>{err_html}<table>{table}</table><p class="files">{links}</p></div>'
+        f'<div class="card {status}" id="{e(folder.name)}"><h2>{e(folder.name)} <span class="badge">{status}</span></h2>'
+        f'<div class="pics">{pics}</div>{viewer}{err_html}<table>{table}</table><p class="files">{links}</p></div>'
     )
     return status, card
 
@@ -401,7 +423,56 @@ body{font-family:system-ui,sans-serif;margin:1.5em;background:#fafafa;color:#222
 table{border-collapse:collapse;font-size:.9em}th{text-align:left;padding-right:1em;font-weight:normal;color:#666}
 .err{color:#a00;font-family:monospace;word-break:break-word}.files{font-size:.8em}.files a{margin-right:.5em}
 .summary td,.summary th{padding:.1em .8em .1em 0}
+.viewer{width:504px;height:40px;margin:.4em 0;position:relative}
+.viewer.open{height:380px}.viewer.open button{display:none}.viewer canvas{display:block;border-radius:4px}
+.viewer .msg{color:#a00;font-family:monospace}.hint{font-size:.75em;color:#777;margin:0 0 .4em}
+.single .card{width:auto;max-width:1100px}.single .viewer{width:100%;max-width:1000px}.single .viewer.open{height:640px}
 """
+
+# Opens the viewers (window.HoireconViewer from viewer.js); records errors in <body data-viewer-errors>
+# and the number of scenes shown in <body data-viewers-ready>, which the Chromium test reads.
+_VIEWER_JS = """
+(function(){
+ var b=document.body,errs=[];b.dataset.viewersReady="0";
+ function err(m){errs.push(String(m));b.dataset.viewerErrors=errs.join(" | ");}
+ window.addEventListener("error",function(ev){err(ev.message);});
+ var ce=console.error;console.error=function(){err([].join.call(arguments," "));ce.apply(console,arguments);};
+ function start(el){
+  if(!window.HoireconViewer){err("viewer.js did not load");return;}
+  if(el.classList.contains("open"))return;
+  el.classList.add("open");
+  HoireconViewer.open(el,el.dataset.src,el.dataset.key,{floor:el.dataset.floor==="1",
+   onready:function(v){var r=v.renderer.domElement.getBoundingClientRect();
+    el.dataset.rect=[r.left+scrollX,r.top+scrollY,r.width,r.height].map(Math.round).join(",");
+    b.dataset.viewersReady=String(+b.dataset.viewersReady+1);},
+   onerror:function(e){err(e&&e.message||e);var m=document.createElement("p");m.className="msg";
+    m.textContent="3D view failed: "+(e&&e.message||e);el.appendChild(m);}});
+ }
+ var els=[].slice.call(document.querySelectorAll(".viewer"));
+ els.forEach(function(el){el.querySelector("button").addEventListener("click",function(){start(el);});});
+ var want=decodeURIComponent(location.hash.slice(1));
+ var hit=els.filter(function(el){return want&&el.dataset.key===want;});
+ if(hit.length){hit[0].scrollIntoView();start(hit[0]);}
+ else if(b.classList.contains("single")&&els.length)start(els[0]);
+})();
+"""
+
+
+def _scene_script(folder: Path) -> Path | None:
+    """Write ``folder/scene.glb.js`` (see the module docstring) when ``scene.glb`` is newer or it is
+    missing; its path, or None without a ``scene.glb``."""
+    import base64
+
+    glb = folder / "scene.glb"
+    out = folder / SCENE_SCRIPT
+    if not glb.is_file():
+        return None
+    if out.is_file() and out.stat().st_mtime >= glb.stat().st_mtime:
+        return out
+    b64 = base64.b64encode(glb.read_bytes()).decode("ascii")
+    fsutil.write_text(out, f"hoireconScene({json.dumps(folder.name)},\"{b64}\");\n")
+    return out
+
 
 
 def _summary_html(root: Path) -> str:
@@ -448,6 +519,14 @@ def write_index(root: str | os.PathLike[str], turntables: bool = True) -> Path:
                 except Exception:  # noqa: BLE001, S110 - the index still lists the folder
                     pass
     single = folders == [root]
+    for f in folders:
+        _scene_script(f)
+    viewer_src = Path(__file__).resolve().parent.parent / "data" / "viewer" / VIEWER_JS
+    if any((f / SCENE_SCRIPT).is_file() for f in folders):
+        src = viewer_src.read_bytes()
+        dst = root / VIEWER_JS
+        if not dst.is_file() or dst.read_bytes() != src:
+            fsutil.write_bytes(dst, src)
     cards, counts = [], {"ok": 0, "failed": 0, "incomplete": 0}
     for f in folders:
         status, card = _card(f, "" if single else f"{quote(f.name)}/")
@@ -458,8 +537,9 @@ def write_index(root: str | os.PathLike[str], turntables: bool = True) -> Path:
     head = f"{len(folders)} result folder(s): {counts['ok']} ok, {counts['failed']} failed, {counts['incomplete']} incomplete"
     body = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{_CSS}</style></head>"
-        f"<body><h1>{e(title)}</h1><p>{e(head)}</p>{_summary_html(root)}<div class='grid'>{''.join(cards)}</div>"
-        "</body></html>\n"
+        f"<body class='{'single' if single else 'batch'}'><h1>{e(title)}</h1><p>{e(head)}</p>{_summary_html(root)}"
+        f"<div class='grid'>{''.join(cards)}</div>"
+        f"<script src='{VIEWER_JS}'></script><script>{_VIEWER_JS}</script></body></html>\n"
     )
     out = root / "index.html"
     fsutil.write_text(out, body)
