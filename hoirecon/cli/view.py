@@ -16,8 +16,9 @@ FormatName = Literal["ply", "usd"]
 VIEW_HELP = """Write OUT_DIR/index.html to look at results in a browser, with a turntable per scene.
 
 OUT_DIR is one reconstruction folder or a batch folder (one card per image: overlay, turntable,
-status, object, contact distance, penetration, silhouette IoU, body height, seconds, error, links to
-the files). Turntables (turntable.gif and turntable.png: 8 azimuths, ray cast on the CPU) are
+an orbitable 3D view, status, object, contact distance, penetration, silhouette IoU, body height,
+seconds, error, links to the files). The page works offline from file:// (viewer.js and each
+folder's scene.glb.js are written beside it); index.html#NAME opens that card's 3D view. Turntables (turntable.gif and turntable.png: 8 azimuths, ray cast on the CPU) are
 rendered for folders that have none yet.
 
 \b
