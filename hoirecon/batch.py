@@ -154,12 +154,12 @@ def plan(source: str | os.PathLike[str], shard: tuple[int, int] | None = None) -
 def check_batch_root(out_root: Path, shard: tuple[int, int] | None = None) -> None:
     """InputError unless the batch may write into ``out_root``: a folder that can be created, or a
     writable folder that is hoirecon's (marker) or holds none of the files a batch writes at its top
-    (summary files, index.html, .logs), so a user's files there are never replaced."""
+    (summary files, index.html, viewer.js, .logs), so a user's files there are never replaced."""
     why = fsutil.output_problem(out_root, own=False)
     if why:
         raise InputError(f"--out {why}")
     if out_root.is_dir() and not fsutil.is_ours(out_root):
-        ours = {*summary_names(shard), "index.html", ".logs"}
+        ours = {*summary_names(shard), "index.html", "viewer.js", ".logs"}
         clash = sorted(q.name for q in out_root.iterdir() if q.name in ours)
         if clash:
             raise InputError(f"--out {shown(out_root)}: holds {', '.join(clash)} that hoirecon did not write "

@@ -362,3 +362,16 @@ def test_ray_engine_gives_the_same_outputs(real, tmp_path):
     res2 = B.run_batch(src, out, jobs=2, engine="ray")
     assert [r["status"] for r in res2.rows] == ["skipped", "failed"]
     assert no_temporaries(out) == []
+
+
+def test_batch_refuses_a_folder_with_page_files_it_did_not_write(tmp_path):
+    """index.html and viewer.js at the top of a folder without hoirecon's marker are the user's: the
+    batch says so before any work and leaves them alone."""
+    for name in ("index.html", "viewer.js"):
+        root = tmp_path / name.replace(".", "_")
+        root.mkdir()
+        (root / name).write_text("mine")
+        with pytest.raises(InputError, match=name):
+            B.check_batch_root(root)
+        assert (root / name).read_text() == "mine"
+    B.check_batch_root(tmp_path / "new")  # a folder that can be created is fine
