@@ -3,13 +3,14 @@
 # make bench: stage seconds and memory, a 12-megapixel photo vs 640 px, body fit, detectors, object fitting (60 synthetic scenes), contacts, gravity and the floor (30 scenes), interaction modes (98 scenes of the 49 written recipes, then every one of the 87 categories once)
 # make clients: Blender + the Khronos glTF validator for tests/test_clients.py (where it can install them)
 # make eval-photos: the real photos of ../shared/eval/photos (boxes only, then the true object masks) into BENCHMARKS.md
+# make wheel-check: build the wheel, pip install it into a new venv (no make), run doctor and the example from it
 # make batch-demo: 31 photos through `hoirecon batch` with --jobs 1 and 2 (images/minute, memory per worker)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.hoirecon-installed
 
-.PHONY: setup demo test bench clean clients batch-demo eval-photos
+.PHONY: setup demo test bench clean clients batch-demo eval-photos wheel-check
 
 setup: $(STAMP)
 	@bash scripts/system-deps.sh
@@ -31,6 +32,10 @@ test: setup clients
 
 clients:
 	@bash scripts/install-clients.sh
+
+wheel-check:
+	@bash scripts/system-deps.sh
+	PYTHON=$(PYTHON) bash scripts/wheel_check.sh
 
 batch-demo: setup
 	$(PY) scripts/batch_demo.py

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from hoirecon import photo
-from hoirecon.config import RunOptions
+from hoirecon.config import DetectorConfig, RunOptions
 from hoirecon.errors import InputError, MissingModelError, shown
 from hoirecon.types import Box, ImageInput
 
@@ -209,19 +209,25 @@ def check_run(c: RunOptions) -> None:
             raise MissingModelError(f"--interactvlm-repo {shown(c.interactvlm_repo)}: no such folder")
 
 
-def check_object_source(checked: CheckedInputs, detector: str, yolo_weights: str | None) -> None:
+#: the detector ``--detector auto`` fetches on first use (``hoirecon/data/weights.json``)
+DEFAULT_DETECTOR = DetectorConfig.yolo_model
+
+
+def check_object_source(checked: CheckedInputs, detector: str, yolo_weights: str | None,
+                        offline: bool = False) -> None:  # fmt: skip
     """Without a box or mask (option or sidecar) a detector must find the object: fail now, before any
-    model loads, when none can (``mediapipe`` finds people only; ``auto`` uses YOLO only when its
-    weights are given or cached and never downloads)."""
+    model loads, when none can (``mediapipe`` finds people only; ``auto`` uses YOLO when its weights
+    are given or cached, and downloads them on first use unless ``offline``)."""
     if checked.box is not None or checked.mask is not None:
         return
     from hoirecon import registry
 
     if detector == "yolo" or yolo_weights is not None:
         return
-    if detector == "auto" and registry.cached_path("yolo11n-seg").is_file():
+    if detector == "auto" and (registry.cached_path(DEFAULT_DETECTOR).is_file() or not offline):
         return
     why = ("--detector mediapipe finds people only" if detector == "mediapipe"
-           else "no object detector is available (YOLO weights not in the cache: hoirecon models download yolo11n-seg)")
+           else f"no object detector is available (offline, and the YOLO weights are not in the cache: "
+                f"hoirecon models download {DEFAULT_DETECTOR})")  # fmt: skip
     raise InputError(f"{shown(checked.image_path)}: no object box and {why}; pass --object-box x0,y0,x1,y1 or "
                      f"--object-mask PNG, or write a sidecar {shown(checked.image_path.name, 60)}.json with \"object_box\"")

@@ -26,7 +26,7 @@ from hoirecon.fitting.joint import fit_object
 from hoirecon.inputs import CheckedInputs, check_image_inputs
 from hoirecon.perception.chain import DetectionChain
 from hoirecon.quality import assess
-from hoirecon.types import Box, Reconstruction
+from hoirecon.types import Box, Reconstruction, Skin
 
 
 @dataclass(frozen=True)
@@ -288,6 +288,7 @@ class Pipeline:
         }  # fmt: skip
         quality = assess(fit.losses, standing_height(self.body_model, fit.body), fit.body.params)
         return Reconstruction(
+            skin=body_skin(self.body_model, fit.body),
             quality=quality,
             image=image,
             detections=detections,
@@ -299,6 +300,23 @@ class Pipeline:
             gravity=gravity,
             interaction=choice,
         )
+
+
+#: a skin whose mesh differs from the fitted one by more than this (metres, any vertex) is not exported
+SKIN_TOLERANCE_M = 0.005
+
+
+def body_skin(body_model, body) -> Skin | None:
+    """The skeleton as fitted (:class:`hoirecon.types.Skin`) when the body came from a model fit whose
+    model offers ``skin`` and the skin's mesh is the fitted mesh (within :data:`SKIN_TOLERANCE_M`),
+    else None (the GLB then holds a plain mesh)."""
+    if body.state is None or not hasattr(body_model, "skin"):
+        return None
+    skin = body_model.skin(body.state)
+    v = np.asarray(body.vertices, np.float64)
+    if skin.vertices.shape != v.shape or float(np.abs(skin.vertices - v).max()) > SKIN_TOLERANCE_M:
+        return None
+    return skin
 
 
 def ground_stage(body_model, config, image, person, body, category: str, support: str):

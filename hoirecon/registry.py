@@ -17,7 +17,10 @@ description) plus any added at run time with :func:`register` / :func:`registere
    on network errors, truncated transfers and HTTP 5xx/429; checked (Content-Length, size, sha256) and
    only then renamed onto the final name with ``os.replace``. On any failure the ``.part`` file is removed
    and :class:`~hoirecon.errors.MissingModelError` (exit 3) says, on one line, what, from where, why, and
-   where to put the file by hand. Nothing is ever written into the current directory.
+   where to put the file by hand. Nothing is ever written into the current directory. Processes that
+   want the same file at once (``hoirecon batch --jobs N`` workers) download it once: a download holds
+   an exclusive lock on ``.<filename>.lock`` in the cache folder (``fcntl.flock``; not on Windows), and
+   a process that waited for the lock uses the file the other one wrote.
 
 About the hashes: the sha256 and size in ``weights.json`` are only those known with confidence when it
 was written (the three SAM checkpoints). The Ultralytics YOLO11 files have ``"sha256": null`` and
@@ -374,7 +377,8 @@ def download(
             return target  # --force while offline: keep the valid file that is there
     elif off:
         return resolve(name, offline=True)  # raises the offline message
-    return _download(e, target, progress=progress, attempts=attempts, backoff_s=backoff_s, timeout_s=timeout_s)
+    return _download(e, target, progress=progress, attempts=attempts, backoff_s=backoff_s, timeout_s=timeout_s,
+                     reuse=not target.is_file())  # a corrupt or --force file is replaced, not reused
 
 
 class _Retry(Exception):
@@ -453,6 +457,30 @@ def _fetch(e: WeightsEntry, url: str, part: Path, timeout: float, progress: Prog
     return digest
 
 
+@contextlib.contextmanager
+def _download_lock(target: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``.<filename>.lock`` beside ``target`` (one download per file across
+    processes); without ``fcntl`` (Windows) or where the lock file cannot be made, no lock."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def _download(
     e: WeightsEntry,
     target: Path,
@@ -461,6 +489,26 @@ def _download(
     attempts: int | None = None,
     backoff_s: float | None = None,
     timeout_s: float | None = None,
+    reuse: bool = True,
+) -> Path:
+    """Download ``e`` onto ``target`` under the download lock; ``reuse``: a valid file that another
+    process wrote while this one waited for the lock is returned instead."""
+    with _download_lock(target):
+        if reuse and target.is_file():
+            _verify_cached(e, target)
+            return target
+        return _download_locked(e, target, progress=progress, attempts=attempts, backoff_s=backoff_s,
+                                timeout_s=timeout_s)  # fmt: skip
+
+
+def _download_locked(
+    e: WeightsEntry,
+    target: Path,
+    *,
+    progress: Progress | None,
+    attempts: int | None,
+    backoff_s: float | None,
+    timeout_s: float | None,
 ) -> Path:
     attempts = max(1, int(ATTEMPTS if attempts is None else attempts))
     backoff = float(BACKOFF_S if backoff_s is None else backoff_s)

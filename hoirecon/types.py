@@ -168,6 +168,29 @@ class BodyState:
 
 
 @dataclass(frozen=True)
+class Skin:
+    """The body's skeleton posed as fitted, for a skinned (re-posable) export. Camera frame, metres.
+
+    joint_names: (J,) the body model's bone names; parents: (J,) int, the parent joint's index, -1 for
+    the root (a parent comes before its children).
+    joint_world: (J, 4, 4) float64 rigid transforms (rotation, det +1, and translation) of the bones as
+    fitted, camera frame: a bone's frame in the camera frame, its head (the joint) at ``[:3, 3]``.
+    joints: (V, 8) uint16 indices of each vertex's eight largest skinning weights (two glTF sets of
+    four); weights: (V, 8) float32 those weights, renormalised to sum to 1 (``dropped``: the largest
+    weight sum left out). vertices: (V, 3) float32 the camera-frame vertices the model gives for this
+    pose (compared with the fitted mesh before it is exported).
+    """
+
+    joint_names: tuple[str, ...]
+    parents: np.ndarray
+    joint_world: np.ndarray
+    joints: np.ndarray
+    weights: np.ndarray
+    vertices: np.ndarray
+    dropped: float = 0.0
+
+
+@dataclass(frozen=True)
 class BodyFit:
     """The fitted body, camera frame.
 
@@ -283,7 +306,8 @@ class Reconstruction:
     "suspect", "reasons": [...], "checks": {...}}`` (``hoirecon.quality.assess``). ``image`` is the
     working copy the stages ran on (``image.original_size`` and ``image.scale`` relate it to the photo).
     ``gravity``: the photo's up (``hoirecon.ground.Gravity``, camera frame) or None (ground stage off).
-    ``interaction``: the interaction mode chosen (``hoirecon.contact.modes.ModeChoice``) or None."""
+    ``interaction``: the interaction mode chosen (``hoirecon.contact.modes.ModeChoice``) or None.
+    ``skin``: the body's skeleton as fitted (:class:`Skin`) for a skinned ``human`` in the GLB, or None."""
 
     image: ImageInput
     detections: Detections
@@ -295,6 +319,7 @@ class Reconstruction:
     quality: Mapping[str, Any] = field(default_factory=dict)
     gravity: Any = None
     interaction: Any = None
+    skin: Skin | None = None
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+# The tests never touch the network: `--detector auto` would fetch YOLO's weights on first use. Tests of
+# downloads unset this and serve the files from 127.0.0.1 (tests/test_registry.py). Subprocesses inherit it.
+os.environ["HOIRECON_OFFLINE"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

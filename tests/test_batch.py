@@ -86,7 +86,7 @@ def test_batch_isolates_bad_images_and_writes_summaries(tmp_path):
     assert [r["name"] for r in res.rows] == ["broken", "good_0", "good_1", "notes"]  # sorted
     for name in ("good_0", "good_1"):
         files = {p.name for p in (out / name).iterdir()}
-        assert files == set(OUTPUT_FILES) | {"done", "turntable.gif", "turntable.png", MARKER}
+        assert files == set(OUTPUT_FILES) | {"done", "turntable.gif", "turntable.png", "scene.glb.js", MARKER}  # + the page's copy of the GLB
         done = json.loads((out / name / "done").read_text())
         assert done["status"] == "ok" and done["object_category"] == "cup" and done["peak_rss_mb"] > 0
     for name, why in (("broken", "corrupt or truncated"), ("notes", "not an image file")):

@@ -76,3 +76,45 @@ def test_fit_without_world_landmarks_still_fits_2d(anny_body):
     fit = fit_body(anny_body, person, cam)
     assert fit.reprojection_error_px < 3.0
     assert 3.0 < float(np.median(fit.vertices[:, 2])) < 4.0
+
+
+@pytest.mark.parametrize("model", ["anny", "smplx"])
+def test_body_model_skin_is_the_fitted_body_with_rigid_bones_at_its_joints(model, anny_body, smplx_body):
+    """`skin(state)`: its vertices are the posed body placed as x_cam = R(orient) x + transl; its bones
+    are rigid, parents first, eight weights per vertex summing to 1; for SMPL-X each bone sits at the
+    model's posed joint. `pipeline.body_skin` keeps a skin only for the mesh it belongs to."""
+    import dataclasses
+
+    from scipy.spatial.transform import Rotation
+
+    from hoirecon.pipeline import body_skin
+    from hoirecon.types import BodyFit, BodyState
+
+    body = anny_body if model == "anny" else smplx_body
+    rng = np.random.default_rng(3)
+    st = BodyState(pose=(0.3 * rng.normal(size=(len(body.pose_joints), 3))).astype(np.float32),
+                   shape=np.zeros(body.num_shape, np.float32), orient=np.array([0.1, 2.9, 0.2], np.float32),
+                   transl=np.array([0.2, -0.1, 3.0], np.float32))  # fmt: skip
+    skin = body.skin(st)
+    with torch.no_grad():
+        out = body.forward(torch.tensor(st.pose)[None], torch.tensor(st.shape)[None])
+    R = Rotation.from_rotvec(st.orient).as_matrix()
+    v = out.vertices[0].numpy().astype(np.float64) @ R.T + st.transl
+    assert np.abs(skin.vertices - v).max() < 1e-5
+    Rj = skin.joint_world[:, :3, :3]
+    assert np.abs(Rj.transpose(0, 2, 1) @ Rj - np.eye(3)).max() < 1e-4 and np.linalg.det(Rj).min() > 0.999
+    assert skin.parents[0] == -1 and all(0 <= p < i for i, p in enumerate(skin.parents) if i)
+    assert skin.joints.shape == (len(v), 8) and np.allclose(skin.weights.sum(1), 1, atol=1e-5)
+    assert skin.dropped < 0.01 and len(skin.joint_names) == len(skin.parents) == len(skin.joint_world)
+    assert skin.joints.max() < len(skin.parents)
+    if model == "smplx":
+        with torch.no_grad():
+            raw = body._raw(torch.tensor(st.pose)[None], torch.tensor(st.shape)[None])
+        joints = raw.joints[0, :55].numpy().astype(np.float64) * np.array([1.0, -1.0, -1.0]) @ R.T + st.transl
+        assert np.abs(skin.joint_world[:, :3, 3] - joints).max() < 1e-5
+    fit = BodyFit(model_name=model, vertices=v.astype(np.float32), faces=body.faces, keypoints3d=np.zeros((1, 3)),
+                  keypoint_names=("x",), part_of_vertex=np.zeros(len(v), np.int16), part_names=("x",), params={},
+                  state=st)  # fmt: skip
+    assert body_skin(body, fit) is not None
+    moved = dataclasses.replace(fit, vertices=(v + [0.0, 0.02, 0.0]).astype(np.float32))  # not this skin's mesh
+    assert body_skin(body, moved) is None and body_skin(body, dataclasses.replace(fit, state=None)) is None

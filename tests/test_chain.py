@@ -116,7 +116,7 @@ class _FakeYolo:
 
 def test_detected_object_needs_no_label_or_box_and_is_recorded(tmp_path, monkeypatch, anny_body):
     shutil.copy(EXAMPLES / "astronaut.png", tmp_path / "astronaut.png")  # no sidecar
-    monkeypatch.setattr(DetectionChain, "yolo", lambda self: _FakeYolo())
+    monkeypatch.setattr(DetectionChain, "yolo", lambda self, needed=False: _FakeYolo())
     monkeypatch.setattr(DetectionChain, "sam", lambda self: None)
     out = tmp_path / "out"
     # without a box the input check wants a detector that can run: YOLO weights given (the fake ignores them)

@@ -286,3 +286,19 @@ def test_viewer_keeps_at_most_eight_webgl_contexts(chromium, real, tmp_path):
     assert "data-errors" not in attrs and _console_errors(log) == [], (attrs, _console_errors(log))
     assert attrs.get("data-live") == "8" and attrs.get("data-canvases") == "8", attrs
     assert attrs.get("data-ready") == "8", attrs  # the two closed before their scene arrived never render
+
+
+def test_blender_reposes_the_skinned_human(blender, real, tmp_path):
+    """Blender imports the human as a mesh with an Armature modifier and Anny's 104 bones; at the bind
+    pose it is exactly human.obj; turning the left forearm 60 degrees moves the forearm and hand (a
+    few thousand vertices, tens of centimetres), not the whole body."""
+    report = tmp_path / "pose.json"
+    cmd = [blender, "-b", "--factory-startup", "--python-exit-code", "1", "--python",
+           str(ROOT / "scripts" / "blender_pose_check.py"), "--", str(real / "camera"), "lowerarm01.L", str(report)]  # fmt: skip
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and report.is_file(), (res.stdout + res.stderr)[-3000:]
+    got = json.loads(report.read_text())
+    params = json.loads((real / "camera" / "params.json").read_text())
+    assert params["body"]["skin"]["joints"] == got["bones"] == 104 and got["armatures"] == 1, got
+    assert got["modifiers"] == ["ARMATURE"] and got["bind_error_m"] is not None and got["bind_error_m"] < 1e-4, got
+    assert got["moved_max_m"] > 0.1 and 200 < got["moved_count"] < got["vertices"] // 3, got

@@ -142,7 +142,7 @@ def _accessor(gltf, binary, i):
     acc = gltf["accessors"][i]
     view = gltf["bufferViews"][acc["bufferView"]]
     dtype = {5126: "<f4", 5121: "u1", 5125: "<u4", 5123: "<u2"}[acc["componentType"]]
-    ncomp = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}[acc["type"]]
+    ncomp = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}[acc["type"]]
     start = view.get("byteOffset", 0) + acc.get("byteOffset", 0)
     arr = np.frombuffer(binary, dtype=dtype, count=acc["count"] * ncomp, offset=start)
     return arr.reshape(acc["count"], ncomp) if ncomp > 1 else arr
@@ -864,4 +864,137 @@ def test_params_schema_version(written):
 
     recon, out, paths = written
     p = _strict_json(paths["params.json"])
-    assert p["schema_version"] == SCHEMA_VERSION == 5 and list(p)[:2] == ["schema_version", "version"]
+    assert p["schema_version"] == SCHEMA_VERSION == 6 and list(p)[:2] == ["schema_version", "version"]
+
+
+# ---------------------------------------------------------------------------------------- skinned GLB
+
+
+def _box_skin(recon):
+    """A three-bone chain up the box body (camera frame, y down): root at the hips, 'spine' 0.3 m above,
+    'head' 0.7 m above, each turned a little; each vertex weighted to the bones by height."""
+    from scipy.spatial.transform import Rotation
+
+    from hoirecon.body.model import top_influences
+    from hoirecon.types import Skin
+
+    v = np.asarray(recon.fit.body.vertices, np.float64)
+    heads = np.array([[-0.3, 0.3, 3.0], [-0.3, 0.0, 3.0], [-0.3, -0.4, 3.0]])
+    world = np.tile(np.eye(4), (3, 1, 1))
+    for j, rv in enumerate(([0.1, 0.2, 0.0], [0.0, -0.3, 0.2], [0.2, 0.0, -0.1])):
+        world[j, :3, :3] = Rotation.from_rotvec(rv).as_matrix()
+        world[j, :3, 3] = heads[j]
+    h = -v[:, 1]  # height above the box's centre
+    dense = np.stack([np.clip(0.2 - h, 0, 1), np.clip(1 - np.abs(h - 0.1) / 0.3, 0, 1), np.clip(h - 0.2, 0, 1)], 1) + 1e-9
+    dense /= dense.sum(1, keepdims=True)
+    j, w, dropped = top_influences(np.tile(np.arange(3), (len(v), 1)), dense)
+    return Skin(joint_names=("hips", "spine", "head"), parents=np.array([-1, 0, 1]), joint_world=world, joints=j,
+                weights=w, vertices=v.astype(np.float32), dropped=dropped)  # fmt: skip
+
+
+def _node_worlds(gltf, overrides=None):
+    """Every node's world matrix from its TRS / matrix and the hierarchy (reference, plain loops);
+    ``overrides``: node index -> extra local rotation (3, 3) applied after the node's own."""
+    from scipy.spatial.transform import Rotation
+
+    nodes = gltf["nodes"]
+    parent = {c: i for i, n in enumerate(nodes) for c in n.get("children", [])}
+    worlds = {}
+
+    def local(i):
+        n = nodes[i]
+        if "matrix" in n:
+            return np.asarray(n["matrix"], np.float64).reshape(4, 4).T
+        L = np.eye(4)
+        R = Rotation.from_quat(n.get("rotation", [0, 0, 0, 1])).as_matrix()
+        if overrides and i in overrides:
+            R = R @ overrides[i]
+        L[:3, :3] = R
+        L[:3, 3] = n.get("translation", [0, 0, 0])
+        return L
+
+    def world(i):
+        if i not in worlds:
+            worlds[i] = local(i) if i not in parent else world(parent[i]) @ local(i)
+        return worlds[i]
+
+    return [world(i) for i in range(len(nodes))]
+
+
+def _skinned(gltf, binary, overrides=None):
+    """The human's vertices as a skin-applying reader computes them (linear blend skinning)."""
+    node = next(n for n in gltf["nodes"] if n.get("name") == "human")
+    prim = gltf["meshes"][node["mesh"]]["primitives"][0]
+    skin = gltf["skins"][node["skin"]]
+    pos = _accessor(gltf, binary, prim["attributes"]["POSITION"]).astype(np.float64)
+    J = np.concatenate([_accessor(gltf, binary, prim["attributes"][f"JOINTS_{s}"]) for s in (0, 1)], 1)
+    Wt = np.concatenate([_accessor(gltf, binary, prim["attributes"][f"WEIGHTS_{s}"]) for s in (0, 1)], 1)
+    ibm = _accessor(gltf, binary, skin["inverseBindMatrices"]).reshape(-1, 4, 4).transpose(0, 2, 1)
+    worlds = _node_worlds(gltf, overrides)
+    mats = np.stack([worlds[n] @ ibm[k] for k, n in enumerate(skin["joints"])])
+    ph = np.concatenate([pos, np.ones((len(pos), 1))], 1)
+    out = np.zeros_like(pos)
+    for k in range(J.shape[1]):
+        out += Wt[:, k : k + 1].astype(np.float64) * np.einsum("vij,vj->vi", mats[J[:, k]], ph)[:, :3]
+    return pos, out, mats, skin
+
+
+@pytest.mark.parametrize("frame", ["camera", "world"])
+def test_skinned_human_is_the_fitted_mesh_and_turns_with_its_bones(tmp_path, frame):
+    """With a skin the GLB's human keeps the fitted mesh exactly (bind pose = the fit: every joint
+    matrix is the identity, for readers that skin and for trimesh, which does not); turning a bone
+    moves the vertices weighted to it and its children about its joint, as a direct computation in
+    the camera frame says (reference: plain loops over the node hierarchy)."""
+    from scipy.spatial.transform import Rotation
+
+    plain = _recon()
+    recon = dataclasses.replace(plain, skin=_box_skin(plain))
+    write_outputs(plain, tmp_path / "plain", frame=frame)
+    write_outputs(recon, tmp_path / "skin", frame=frame)
+    gltf, binary = _glb_chunks(tmp_path / "skin" / "scene.glb")
+    pos, skinned, mats, skin = _skinned(gltf, binary)
+    assert [gltf["nodes"][n]["name"] for n in skin["joints"]] == ["hips", "spine", "head"]
+    assert np.abs(mats - np.eye(4)).max() < 1e-5 and np.abs(skinned - pos).max() < 1e-5
+    a = trimesh.load(tmp_path / "plain" / "scene.glb", force="scene").geometry["human"].vertices
+    b = trimesh.load(tmp_path / "skin" / "scene.glb", force="scene").geometry["human"].vertices
+    assert np.abs(np.asarray(a) - np.asarray(b)).max() < 1e-6  # a reader that ignores skins sees the same mesh
+    params = json.loads((tmp_path / "skin" / "params.json").read_text())
+    assert params["body"]["skin"]["joints"] == 3 and params["body"]["skin"]["bind_pose"] == "as fitted"
+    assert json.loads((tmp_path / "plain" / "params.json").read_text())["body"]["skin"] is None
+
+    # turn 'spine' 90 degrees about its own x axis
+    Rx = Rotation.from_rotvec([math.pi / 2, 0, 0]).as_matrix()
+    spine_node = skin["joints"][1]
+    _, turned, _, _ = _skinned(gltf, binary, {spine_node: Rx})
+    T = params["frames"]["camera_to_export"]
+    T = np.asarray(T, np.float64)
+    W1 = recon.skin.joint_world[1]
+    M = np.eye(4)
+    M[:3, :3] = Rx
+    expect_cam = (W1 @ M @ np.linalg.inv(W1))  # what the bone's turn does in the camera frame
+    v_cam = np.asarray(recon.fit.body.vertices, np.float64)
+    w = recon.skin.weights
+    jn = recon.skin.joints
+    on_spine_or_head = ((w * np.isin(jn, [1, 2])).sum(1) > 0.999)
+    on_hips = ((w * (jn == 0)).sum(1) > 0.999)
+    assert on_spine_or_head.sum() > 20 and on_hips.sum() > 20
+    exp = (np.c_[v_cam, np.ones(len(v_cam))] @ expect_cam.T)[:, :3]
+    exp_export = (np.c_[exp, np.ones(len(exp))] @ T.T)[:, :3]
+    assert np.abs(turned[on_spine_or_head] - exp_export[on_spine_or_head]).max() < 1e-4
+    assert np.abs(turned[on_hips] - pos[on_hips]).max() < 1e-5  # the hips stay
+    assert np.abs(turned - pos).max() > 0.3
+
+
+def test_add_skin_refuses_a_skin_of_another_mesh():
+    from hoirecon.export.mesh_io import glb_bytes
+    from hoirecon.export.skin import add_skin
+    from hoirecon.export.writer import _meshes
+
+    recon = _recon()
+    skin = _box_skin(recon)
+    glb = glb_bytes(_meshes(recon))
+    bad = dataclasses.replace(skin, joints=skin.joints[:-1], weights=skin.weights[:-1])
+    with pytest.raises(ValueError, match="vertices"):
+        add_skin(glb, "human", bad)
+    with pytest.raises(ValueError, match="mesh nodes named"):
+        add_skin(glb, "nobody", skin)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -60,6 +61,8 @@ def _handler(state: _Server):
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            if mode == "slow":  # headers now, the body after a pause: downloads overlap
+                time.sleep(1.0)
             if mode == "truncate":
                 self.wfile.write(body[: len(body) // 3])
                 self.wfile.flush()
@@ -112,8 +115,11 @@ def entry(server, home):
 
 
 def _leftovers(home: Path) -> list[str]:
+    """The cache folder's files, less the (empty, hidden) download locks, which stay by design."""
     d = home / "weights"
-    return sorted(p.name for p in d.iterdir()) if d.exists() else []
+    locks = [p for p in d.glob(".*.lock")] if d.exists() else []
+    assert all(p.stat().st_size == 0 for p in locks)
+    return sorted(p.name for p in d.iterdir() if p not in locks) if d.exists() else []
 
 
 # -- the built-in entries ----------------------------------------------------------------------------
@@ -377,3 +383,100 @@ def test_cli_doctor_reports_weights_and_offline_mode(entry, home, monkeypatch):
     assert res.exit_code == 0, res.output
     assert "weights sam_vit_b" in res.stdout and "weights test-weights" in res.stdout
     assert "absent" in res.stdout and "offline mode" in res.stdout
+
+
+# -- first use: one download across processes, `--detector auto` fetching YOLO --------------------
+
+_RESOLVE = """
+import sys
+from hoirecon import registry
+print(registry.resolve("yolo11n-seg"))
+"""
+
+
+def test_processes_wanting_the_same_file_download_it_once(server, home, tmp_path):
+    """Two processes (as `hoirecon batch --jobs 2` workers) resolve the same missing file at once: one
+    downloads it under the lock, the other waits and uses it; the sha256 is recorded once."""
+    import subprocess
+    import sys
+
+    server.files["yolo11n-seg.pt"] = PAYLOAD
+    server.mode = "slow"
+    env = {**os.environ, registry.MIRROR_ENV: server.base}
+    env.pop("HOIRECON_OFFLINE", None)
+    procs = [subprocess.Popen([sys.executable, "-c", _RESOLVE], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]  # fmt: skip
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    target = home / "weights" / "yolo11n-seg.pt"
+    assert {o[0].strip() for o in outs} == {str(target)} and target.read_bytes() == PAYLOAD
+    assert server.requests == ["/yolo11n-seg.pt"]  # one download
+    assert (home / "weights" / "yolo11n-seg.pt.sha256").read_text().split()[0] == SHA
+    assert _leftovers(home) == ["yolo11n-seg.pt", "yolo11n-seg.pt.sha256"]
+
+
+def _serve_untrained_yolo(server, tmp_path) -> bytes:
+    from .test_detectors import _save_untrained_yolo
+
+    (tmp_path / "served").mkdir(exist_ok=True)
+    data = _save_untrained_yolo("yolo11n-seg.yaml", tmp_path / "served" / "yolo11n-seg.pt").read_bytes()
+    server.files["yolo11n-seg.pt"] = data
+    return data
+
+
+def test_reconstruct_without_a_box_fetches_the_detector_on_first_use(server, home, tmp_path, smplx_dir):
+    """Online, `--detector auto` and no object box: the YOLO weights are downloaded before any model
+    loads (a notice names what, its licence, from where, into where), recorded by sha256, and used;
+    later runs take it from the cache. Offline, the same command fails before any model loads."""
+    from PIL import Image
+
+    data = _serve_untrained_yolo(server, tmp_path)
+    photo = tmp_path / "photo.png"
+    Image.open(Path(__file__).resolve().parents[1] / "examples" / "camera.png").convert("RGB").resize((256, 256)).save(photo)
+    env = {registry.MIRROR_ENV: server.base, "COLUMNS": "400"}
+    args = ["reconstruct", str(photo), "--object", "camera", "--out", str(tmp_path / "out"), "--max-side", "256",
+            "--body-model", "smplx", "--smplx-dir", str(smplx_dir)]  # the synthetic SMPL-X: the empty cache has no Anny data
+    res = runner.invoke(app, args, env=env)
+    target = home / "weights" / "yolo11n-seg.pt"
+    assert target.is_file() and target.read_bytes() == data, res.output
+    assert server.requests == ["/yolo11n-seg.pt"]
+    assert "first use: downloading yolo11n-seg" in res.stderr and "AGPL-3.0" in res.stderr and server.base in res.stderr
+    assert (home / "weights" / "yolo11n-seg.pt.sha256").read_text().split()[0] == hashlib.sha256(data).hexdigest()
+    # the untrained detector ran (it may or may not find a camera); it was not "missing"
+    assert "no object detector" not in res.output and "YOLO not available" not in res.output, res.output
+    assert registry.resolve("yolo11n-seg") == target and len(server.requests) == 1  # later runs: the cache
+    target.unlink()
+    res = runner.invoke(app, [*args, "--offline"], env=env)
+    assert res.exit_code == 2 and "offline" in res.output and "hoirecon models download yolo11n-seg" in res.output
+    assert len(server.requests) == 1 and not target.exists()
+
+
+def test_reconstruct_first_use_download_failure_is_exit_3_and_leaves_nothing(server, home, tmp_path):
+    server.mode = "404"
+    photo = tmp_path / "photo.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 64), (120, 120, 120)).save(photo)
+    res = runner.invoke(app, ["reconstruct", str(photo), "--object", "cup", "--out", str(tmp_path / "out"), "-q"],
+                        env={registry.MIRROR_ENV: server.base})  # fmt: skip
+    assert res.exit_code == 3, res.output
+    assert len(_lines(res.output)) == 1 and "yolo11n-seg" in res.output and "HTTP 404" in res.output
+    assert _leftovers(home) == [] and not (tmp_path / "out").exists()
+
+
+def test_detection_chain_auto_downloads_only_when_it_needs_the_detector(server, home, tmp_path, monkeypatch):
+    """The library path (batch workers): `auto` with a box uses cached weights only; without a box it
+    fetches them (under the same lock)."""
+    from hoirecon.config import DetectorConfig
+    from hoirecon.perception.chain import DetectionChain
+
+    data = _serve_untrained_yolo(server, tmp_path)
+    monkeypatch.setenv(registry.MIRROR_ENV, server.base)
+    chain = DetectionChain(DetectorConfig(detector="auto"))
+    assert chain.yolo(needed=False) is None and server.requests == []
+    assert chain.yolo(needed=True) is not None and server.requests == ["/yolo11n-seg.pt"]
+    assert (home / "weights" / "yolo11n-seg.pt").read_bytes() == data
+    offline = DetectionChain(DetectorConfig(detector="auto", offline=True))
+    (home / "weights" / "yolo11n-seg.pt").unlink()
+    assert offline.yolo(needed=True) is None and len(server.requests) == 1
+    assert "offline" in offline.notices[0]

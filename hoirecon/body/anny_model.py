@@ -134,6 +134,25 @@ class AnnyBody:
             "transl": np.asarray(transl, np.float64).round(9).tolist(),
         }
 
+    def skin(self, state) -> Any:
+        """The skeleton as fitted (:class:`hoirecon.types.Skin`, camera frame) for ``state``
+        (:class:`hoirecon.types.BodyState`): Anny's bones (its ``bone_poses``: rigid, and its vertices are
+        plain linear blend skinning of its rest mesh with them), the eight largest of its (up to 9)
+        weights per vertex (at most 0.1 % of a vertex's weight left out)."""
+        from hoirecon.body.model import placed_skin, top_influences
+
+        pose = torch.as_tensor(np.asarray(state.pose), dtype=torch.float32, device=self.device)[None]
+        shape = torch.as_tensor(np.asarray(state.shape), dtype=torch.float32, device=self.device)[None]
+        with torch.no_grad():
+            out = self._model(pose_parameters=self._pose_matrices(pose), phenotype_kwargs=self.phenotypes(shape))
+        Rh = np.eye(4)
+        Rh[:3, :3] = _ANNY_TO_CANON.numpy()
+        canon = Rh[None] @ out["bone_poses"][0].detach().cpu().numpy().astype(np.float64)
+        v = out["vertices"][0].detach().cpu().numpy().astype(np.float64) @ Rh[:3, :3].T
+        j, w, dropped = top_influences(self._model.vertex_bone_indices.cpu().numpy(),
+                                       self._model.vertex_bone_weights.cpu().numpy())  # fmt: skip
+        return placed_skin(self._bone_labels, self._model.bone_parents, canon, v, j, w, dropped, state.orient, state.transl)
+
     def rebuild_vertices(self, params: dict[str, Any]) -> np.ndarray:
         """(V, 3) camera-frame vertices from exported ``params`` (the inverse of ``export_params``)."""
         import roma

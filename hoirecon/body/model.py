@@ -56,7 +56,8 @@ class BodyModel(Protocol):
 
     def export_params(self, pose: torch.Tensor, shape: torch.Tensor, orient: np.ndarray, transl: np.ndarray) -> dict[str, Any]:
         """JSON-ready parameters in the model's own convention, including the placement
-        ``x_cam = R(orient) @ x_canonical + transl``. Optional extra: ``pose_penalty(pose) -> (B,)``."""
+        ``x_cam = R(orient) @ x_canonical + transl``. Optional extras: ``pose_penalty(pose) -> (B,)``;
+        ``skin(state: BodyState) -> Skin``, the skeleton as fitted for a skinned export."""
         ...
 
 
@@ -111,3 +112,40 @@ def segment_parts(
     sel = thighs & (z > hip_mid[2]) & (rest_vertices[:, 1] < low)
     part[sel] = index["buttocks"]
     return part.astype(np.int16), names
+
+
+def top_influences(indices: np.ndarray, weights: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray, float]:
+    """The ``k`` largest skinning weights per vertex: ``(joints (V, k) uint16, weights (V, k) float32
+    summing to 1, the largest weight sum dropped)``. ``indices``/``weights``: (V, N) sparse influences
+    (dense (V, J) weights: pass ``np.arange(J)`` tiled as ``indices``)."""
+    indices = np.asarray(indices)
+    weights = np.asarray(weights, np.float64)
+    order = np.argsort(-weights, axis=1, kind="stable")[:, :k]
+    w = np.take_along_axis(weights, order, 1)
+    j = np.take_along_axis(indices, order, 1)
+    if w.shape[1] < k:  # fewer influences than k: pad with zero weights on joint 0
+        pad = k - w.shape[1]
+        w = np.concatenate([w, np.zeros((len(w), pad))], 1)
+        j = np.concatenate([j, np.zeros((len(j), pad), j.dtype)], 1)
+    total = weights.sum(1)
+    dropped = float(np.max(total - w.sum(1))) if len(w) else 0.0
+    w = w / np.maximum(w.sum(1, keepdims=True), 1e-12)
+    j = np.where(w > 0, j, 0)
+    return j.astype(np.uint16), w.astype(np.float32), dropped
+
+
+def placed_skin(names, parents, canon_world: np.ndarray, vertices_canon: np.ndarray, joints: np.ndarray,
+                weights: np.ndarray, dropped: float, orient: np.ndarray, transl: np.ndarray):  # fmt: skip
+    """A :class:`hoirecon.types.Skin` in the camera frame from bones and vertices in the model's
+    canonical frame (``x_cam = R(orient) @ x_canonical + transl``). canon_world: (J, 4, 4)."""
+    from scipy.spatial.transform import Rotation
+
+    from hoirecon.types import Skin
+
+    P = np.eye(4)
+    P[:3, :3] = Rotation.from_rotvec(np.asarray(orient, np.float64)).as_matrix()
+    P[:3, 3] = np.asarray(transl, np.float64)
+    world = P[None] @ np.asarray(canon_world, np.float64)
+    v = np.asarray(vertices_canon, np.float64) @ P[:3, :3].T + P[:3, 3]
+    return Skin(joint_names=tuple(names), parents=np.asarray(parents, np.int64), joint_world=world, joints=joints,
+                weights=weights, vertices=v.astype(np.float32), dropped=dropped)  # fmt: skip

@@ -155,6 +155,45 @@ class SMPLXBody:
             self._parts = segment_parts("smplx", smplx.joint_names.JOINT_NAMES[: w.shape[1]], w, v, kps)
         return self._parts
 
+    def skin(self, state) -> Any:
+        """The skeleton as fitted (:class:`hoirecon.types.Skin`, camera frame) for ``state``: SMPL-X's
+        55 joints (``smplx.lbs.batch_rigid_transform`` of the full pose, hand means included, at the
+        shaped rest joints), its ``lbs_weights`` (eight largest per vertex) and its vertices (with the
+        pose correctives, which stay baked in when a bone is turned)."""
+        import smplx.joint_names
+        from smplx.lbs import batch_rigid_transform, batch_rodrigues, blend_shapes, vertices2joints
+
+        from hoirecon.body.model import placed_skin, top_influences
+
+        m = self._model
+        pose = torch.as_tensor(np.asarray(state.pose), dtype=torch.float32, device=self.device)[None]
+        betas = torch.as_tensor(np.asarray(state.shape), dtype=torch.float32, device=self.device)[None]
+        with torch.no_grad():
+            out = self._raw(pose, betas, return_full_pose=True)
+            expression = torch.zeros(1, m.expr_dirs.shape[-1], device=self.device)
+            v_shaped = m.v_template[None] + blend_shapes(torch.cat([betas, expression], -1),
+                                                         torch.cat([m.shapedirs, m.expr_dirs], -1))  # fmt: skip
+            J = vertices2joints(m.J_regressor, v_shaped)
+            rot = batch_rodrigues(out.full_pose.reshape(-1, 3)).reshape(1, -1, 3, 3)
+            posed_joints, _ = batch_rigid_transform(rot, J, m.parents)
+            # A bone's frame: its accumulated rotation, placed at its posed joint.
+            R_acc = [rot[0, 0]]
+            parents = m.parents.cpu().numpy().astype(np.int64)
+            for i in range(1, rot.shape[1]):
+                R_acc.append(R_acc[parents[i]] @ rot[0, i])
+        G = np.tile(np.eye(4), (len(R_acc), 1, 1))
+        G[:, :3, :3] = torch.stack(R_acc).cpu().numpy()
+        G[:, :3, 3] = posed_joints[0].cpu().numpy()
+        Dh = np.diag([*self._D.cpu().numpy().astype(np.float64), 1.0])
+        canon = Dh[None] @ G
+        v = out.vertices[0].cpu().numpy().astype(np.float64) * self._D.cpu().numpy()
+        parents = parents.copy()
+        parents[0] = -1
+        W = m.lbs_weights.cpu().numpy()
+        j, w, dropped = top_influences(np.tile(np.arange(W.shape[1]), (len(W), 1)), W)
+        names = smplx.joint_names.JOINT_NAMES[: W.shape[1]]
+        return placed_skin(names, parents, canon, v, j, w, dropped, state.orient, state.transl)
+
     def export_params(self, pose: torch.Tensor, shape: torch.Tensor, orient: np.ndarray, transl: np.ndarray) -> dict[str, Any]:
         """SMPL-X parameters whose ``smplx`` forward gives the camera-frame vertices.
 

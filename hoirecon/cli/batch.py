@@ -8,7 +8,7 @@ from typing import Literal, Optional
 import typer
 
 from hoirecon.cli import options as opt
-from hoirecon.cli.common import err_console, print_info, print_notice, user_errors
+from hoirecon.cli.common import err_console, fetch_detector_on_first_use, print_info, print_notice, user_errors
 
 HELP = """Reconstruct every photo of a folder or glob, one output folder per photo.
 
@@ -68,6 +68,7 @@ def batch(
 
         check_device(options.device)
         config = run.pipeline_config()
+        fetch_detector_on_first_use(config.detection, run.quiet, needed=True)  # once, before the workers start
         from hoirecon.cache import anny_data_ready
 
         if config.body_model == "anny" and not anny_data_ready():

@@ -224,3 +224,51 @@ class OneLineGroup(typer.core.TyperGroup):
             err_console.print("interrupted")
             sys.exit(130)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def with_download_progress(name: str, quiet: bool, fn):
+    """Run ``fn(progress_callback)``, with a rich progress bar on stderr unless ``quiet``."""
+    if quiet:
+        return fn(None)
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(name, total=None)
+
+        def cb(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return fn(cb)
+
+
+def fetch_detector_on_first_use(det, quiet: bool, needed: bool) -> None:
+    """Download the YOLO weights now (before any model loads; a progress bar on stderr unless ``quiet``)
+    when ``--detector auto`` needs them (``needed``: a photo without an object box or mask) or
+    ``--detector yolo`` asks for them, they are not in the cache, no ``--yolo-weights`` path is given and
+    the run is not offline. ``det``: the run's ``DetectorConfig``. A failed download is a
+    MissingModelError (exit 3) saying where to put the file by hand."""
+    from hoirecon import registry
+
+    if det.detector == "mediapipe" or det.yolo_weights is not None or det.offline:
+        return
+    if not (needed or det.detector == "yolo") or registry.cached_path(det.yolo_model).is_file():
+        return
+    e = registry.get(det.yolo_model)
+    print_notice(f"first use: downloading {e.name} ({e.description}; licence {e.licence}) from "
+                 f"{registry.download_url(e)} into {registry.cached_path(e).parent}")  # fmt: skip
+    with_download_progress(e.name, quiet, lambda cb: registry.resolve(e.name, offline=False, progress=cb))

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hoirecon.cli.common import err_console, print_json, user_errors
+from hoirecon.cli.common import err_console, print_json, user_errors, with_download_progress
 from hoirecon.cli.options import JSON_OUT
 
 models_app = typer.Typer(
@@ -31,36 +31,6 @@ def _human(n: int | None) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{n} B"  # pragma: no cover
-
-
-def _with_progress(name: str, quiet: bool, fn):
-    """Run ``fn(progress_callback)``, with a rich progress bar on stderr unless ``quiet``."""
-    if quiet:
-        return fn(None)
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(name, total=None)
-
-        def cb(done: int, total: int | None) -> None:
-            bar.update(task, completed=done, total=total)
-
-        return fn(cb)
 
 
 @models_app.command("list")
@@ -123,7 +93,7 @@ def download_cmd(
     with user_errors():
         registry.get(name)
         before = registry.check(name)
-        path = _with_progress(
+        path = with_download_progress(
             name, quiet, lambda cb: registry.download(name, force=force, offline=True if offline else None, progress=cb)
         )
         if before.present and before.hash != "mismatch" and not force and not quiet:
@@ -148,7 +118,7 @@ def path_cmd(
     from hoirecon import registry
 
     with user_errors():
-        path = _with_progress(
+        path = with_download_progress(
             name,
             not download or offline,
             lambda cb: registry.resolve(name, download=download, offline=True if offline else None, progress=cb),

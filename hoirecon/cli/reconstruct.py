@@ -12,7 +12,8 @@ from typing import Optional
 import typer
 
 from hoirecon.cli import options as opt
-from hoirecon.cli.common import err_console, print_info, print_notice, print_warning, user_errors
+from hoirecon.cli.common import (err_console, fetch_detector_on_first_use, print_info, print_notice, print_warning,
+                                 user_errors)
 
 HELP = """Reconstruct the person and the object they use from one photo.
 
@@ -51,6 +52,7 @@ def reconstruct(
 ) -> None:
     with user_errors():
         from hoirecon import fsutil
+        from hoirecon.cache import offline
         from hoirecon.inputs import check_image_inputs, check_object_source, check_run
 
         # 1. validate: nothing below imports a model
@@ -58,7 +60,7 @@ def reconstruct(
         check_run(options)
         checked = check_image_inputs(image, object_label=run.object_label, object_box=object_box,
                                      object_mask=object_mask, mesh=run.mesh, focal_px=run.focal_px)  # fmt: skip
-        check_object_source(checked, options.detector, options.yolo_weights)
+        check_object_source(checked, options.detector, options.yolo_weights, offline=bool(options.offline) or offline())
         out_dir = out if out is not None else Path("out") / image.stem
         fsutil.check_output(out_dir)
         # 2. load and run
@@ -86,6 +88,7 @@ def _reconstruct(checked, out_dir: Path, run: opt.RunArgs) -> None:
         from hoirecon.contact.priors import category_prior
 
         category_prior(category, forced)  # an unknown mode fails before the models load
+    fetch_detector_on_first_use(config.detection, run.quiet, needed=checked.box is None and checked.mask is None)
     if config.body_model == "anny" and not anny_data_ready():
         print_notice("building Anny's body-model data once into the hoirecon cache (about a minute; later runs load it in under a second)")
 

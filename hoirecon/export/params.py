@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 
 from hoirecon.types import Reconstruction
+from hoirecon.export.skin import skin_summary
 
 __all__ = ["build_params", "jsonable", "rotation_to_axis_angle", "PARAMS_VERSION", "SCHEMA_VERSION", "FRAMES"]
 
 PARAMS_VERSION = 1
 #: Version of ``params.schema.json`` that :func:`build_params` output conforms to.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 FRAMES = {
     "internal": "camera: x right, y down, z forward, metres",
@@ -165,6 +166,7 @@ def build_params(recon: Reconstruction, frame: str = "camera", camera_to_export:
             "translation": recon.fit.body_translation,
             "num_vertices": int(len(body.vertices)),
             "num_faces": int(len(body.faces)),
+            "skin": None if recon.skin is None else skin_summary(recon.skin),
         },
         "object": {
             "label": det.object.label,

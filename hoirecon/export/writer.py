@@ -5,6 +5,8 @@ Files (names are the keys of the returned mapping):
 * ``scene.glb`` — nodes ``human`` and ``object_<category>`` in the export frame (``world``: +Y up,
   standing on the floor at Y = 0; or ``camera``: glTF's +Y up, +Z toward the camera; see
   :mod:`hoirecon.export.world`), and ``photo_camera``, the photo's camera (``mesh_io.gltf_camera``);
+  ``human`` is a skinned mesh with the body model's skeleton as fitted when ``recon.skin`` is given
+  (:mod:`hoirecon.export.skin`);
 * ``scene.obj`` — the same two meshes as OBJ objects, same frame, with ``scene.mtl`` (one material
   per mesh);
 * ``human.obj``, ``object.obj`` — each mesh alone, with ``human.mtl`` and ``object.mtl``;
@@ -38,6 +40,7 @@ from PIL import Image
 
 from hoirecon import fsutil
 from hoirecon.export import mesh_io, params as params_mod
+from hoirecon.export.skin import add_skin
 from hoirecon.export.world import export_transform
 from hoirecon.export import overlay as overlay_mod
 from hoirecon.types import Reconstruction
@@ -139,7 +142,10 @@ def write_outputs(recon: Reconstruction, out_dir: str | os.PathLike[str], frame:
         meshes = _meshes(recon)
         human, obj = meshes
         T = export_transform(recon, frame)
-        mesh_io.write_glb(tmp / "scene.glb", meshes, camera=recon.image.original_camera(), transform=T)
+        glb = mesh_io.glb_bytes(meshes, camera=recon.image.original_camera(), transform=T)
+        if recon.skin is not None:
+            glb = add_skin(glb, human[0], recon.skin, T)
+        fsutil.write_bytes(tmp / "scene.glb", glb)
         mesh_io.write_obj(tmp / "scene.obj", meshes, transform=T)
         mesh_io.write_obj(tmp / "human.obj", [human], transform=T)
         mesh_io.write_obj(tmp / "object.obj", [obj], transform=T)

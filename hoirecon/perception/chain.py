@@ -4,8 +4,9 @@ Backends: ``yolo`` (ultralytics instance segmentation: person and object boxes, 
 ``sam`` (segment-anything, box-prompted object mask), ``mediapipe`` (person landmarks and mask; always
 used for the landmarks the body fit needs) and ``grabcut`` (object mask inside a box).
 
-``--detector auto`` uses YOLO when its weights are available (explicit path or the cache: ``auto`` never
-downloads; ``--detector yolo`` or ``hoirecon models download`` does), else falls back to MediaPipe alone with a one-line notice; ``--segmenter auto`` refines the object
+``--detector auto`` uses YOLO when its weights are available (explicit path or the cache), and downloads
+them on first use when it needs them (no object box or mask) and is not offline (``HOIRECON_OFFLINE=1``,
+``--offline``); ``--detector yolo`` always may. Without them it falls back to MediaPipe alone with a one-line notice; ``--segmenter auto`` refines the object
 mask with SAM when running on CUDA and its weights are available (on a CPU SAM's encoder costs about 40 s
 per photo: ``--segmenter sam`` forces it), else keeps YOLO's mask, else GrabCut. User input always
 wins: ``--object-box`` / ``--object-mask`` / a sidecar box skip object detection.
@@ -45,7 +46,8 @@ class DetectionChain:
         self.notice = notice or (lambda msg: None)
         self._yolo: Any = None
         self._sam: Any = None
-        self._tried: set[str] = set()
+        self._tried: set[tuple[str, bool]] = set()  # (backend, with download) tried
+        self._yolo_problem: str | None = None
         self.notices: list[str] = []
 
     def _say(self, msg: str) -> None:
@@ -54,7 +56,7 @@ class DetectionChain:
 
     def _weights(self, name: str, explicit: str | None, download: bool) -> tuple[Any, dict[str, str]]:
         """Resolve weights: explicit path, cache, and a download only when ``download`` (a backend the
-        user asked for by name): ``auto`` never waits on the network."""
+        user asked for by name, or one ``auto`` needs) and not offline."""
         from hoirecon import registry
 
         path = registry.resolve(name, explicit, download=download, offline=self.config.offline)
@@ -64,28 +66,32 @@ class DetectionChain:
             sha = entry.sha256
         return path, {"name": name if explicit is None else str(explicit), "sha256": sha}
 
-    def yolo(self):
-        """The YOLO backend, or None when it is not wanted or not available (auto)."""
+    def yolo(self, needed: bool = False):
+        """The YOLO backend, or None when it is not wanted or not available (auto). ``needed``: the image
+        has no object box or mask, so ``auto`` may download the weights on first use."""
         c = self.config
-        if c.detector == "mediapipe" or "yolo" in self._tried:
+        download = c.detector == "yolo" or needed
+        tried = ("yolo", True) in self._tried or ("yolo", download) in self._tried
+        if c.detector == "mediapipe" or self._yolo is not None or tried:
             return self._yolo
-        self._tried.add("yolo")
+        self._tried.add(("yolo", download))
         try:
             from hoirecon.perception.yolo import YoloSegmenter
 
-            path, w = self._weights(c.yolo_model, c.yolo_weights, download=c.detector == "yolo")
+            path, w = self._weights(c.yolo_model, c.yolo_weights, download=download)
             self._yolo = YoloSegmenter(path, device=self.device, conf=c.yolo_conf, weights_name=w["name"], sha256=w["sha256"])
         except (MissingModelError, ImportError) as exc:
             if c.detector == "yolo":
                 raise MissingModelError(f"--detector yolo: {first_line(exc)}") from exc
+            self._yolo_problem = first_line(exc)
             self._say(f"YOLO not available ({first_line(exc)}); using MediaPipe for the person and your box for the object")
         return self._yolo
 
     def sam(self):
         c = self.config
-        if c.segmenter in ("yolo", "grabcut") or "sam" in self._tried:
+        if c.segmenter in ("yolo", "grabcut") or ("sam", True) in self._tried:
             return self._sam
-        self._tried.add("sam")
+        self._tried.add(("sam", True))
         if c.segmenter == "auto" and not str(self.device).startswith("cuda"):
             # SAM ViT-B's image encoder takes about 26 s per photo on a 2-core CPU: auto uses it on CUDA only.
             self._say("SAM skipped on CPU (about 26 s per photo on 2 cores); pass --segmenter sam to use it anyway")
@@ -109,7 +115,7 @@ class DetectionChain:
         from hoirecon.perception import detect_person, segment_object
 
         c = self.config
-        yolo = self.yolo()
+        yolo = self.yolo(needed=box is None and mask is None)
         instances: list[Instance] = yolo.detect(image) if yolo is not None else []
         prov: dict[str, Any] = {"detector": "yolo" if yolo is not None else "mediapipe", "notices": list(self.notices)}
 
@@ -137,6 +143,9 @@ class DetectionChain:
         # Object: the user's box/mask, else the detected object the person interacts with.
         chosen: Instance | None = None
         if box is None and mask is None:
+            if yolo is None and self._yolo_problem and c.detector == "auto" and not _offline(c):
+                raise MissingModelError(f"{image.path}: no object box, and the object detector is missing: "
+                                        f"{self._yolo_problem}")  # fmt: skip
             if yolo is None:
                 raise InputError(
                     f"{image.path}: no object box and no object detector available; pass --object-box x0,y0,x1,y1 "
@@ -227,6 +236,12 @@ def choose_object(image: ImageInput, instances: list[Instance], person: PersonDe
     else:
         _, inst, cat = cands[0]
     return inst, (label or inst.label)
+
+
+def _offline(c: DetectorConfig) -> bool:
+    from hoirecon.cache import offline
+
+    return bool(c.offline) if c.offline is not None else offline()
 
 
 def _area(b: Box) -> float:
