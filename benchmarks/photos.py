@@ -21,7 +21,8 @@ forced): how often it names the labelled interaction, its IoU and its touching g
 
     python benchmarks/photos.py [--photos DIR] [--masks] [--out DIR] [--write BENCHMARKS.md]
 
-``--out`` keeps every result folder (with its turntable) to look at. The photos are never copied.
+``--out`` keeps every result folder (with its turntable, and ``iou.png``: the true object mask green, the
+drawn object red, both yellow, the person darkened) to look at. The photos are never copied.
 """
 
 from __future__ import annotations
@@ -51,22 +52,43 @@ def _mask(path: Path, width: int, height: int):
     return cv2.resize((m > 127).astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
 
 
-def silhouette_iou(recon, object_mask, person_mask) -> float:
-    """IoU of the fitted object's drawn silhouette against ``object_mask`` (working resolution), both
-    outside ``person_mask`` when given."""
+def _drawn(recon):
+    """The fitted object's silhouette, (H, W) bool at the working resolution."""
     import numpy as np
 
     from hoirecon.geometry.projection import silhouette
 
     cam = recon.image.camera
     uv = cam.project(recon.fit.object.vertices.astype(np.float64))
-    drawn = silhouette(uv, recon.fit.object.mesh.faces, cam.height, cam.width)
+    return silhouette(uv, recon.fit.object.mesh.faces, cam.height, cam.width)
+
+
+def silhouette_iou(recon, object_mask, person_mask) -> float:
+    """IoU of the fitted object's drawn silhouette against ``object_mask`` (working resolution), both
+    outside ``person_mask`` when given."""
+    drawn = _drawn(recon)
     om = object_mask.copy()
     if person_mask is not None:
         drawn &= ~person_mask
         om &= ~person_mask
     union = float((drawn | om).sum())
     return float((drawn & om).sum()) / union if union else 0.0
+
+
+def iou_picture(recon, object_mask, person_mask, path: Path) -> None:
+    """What the IoU compares, drawn over the photo: the true object mask green, the drawn object red,
+    both yellow; the person mask (where the object may hide) darkened."""
+    import numpy as np
+    from PIL import Image
+
+    rgb = recon.image.rgb.astype(np.float32)
+    drawn = _drawn(recon)
+    if person_mask is not None:
+        rgb[person_mask] *= 0.35
+    for sel, colour in ((object_mask & ~drawn, (0, 255, 0)), (drawn & ~object_mask, (255, 0, 0)),
+                        (drawn & object_mask, (255, 230, 0))):  # fmt: skip
+        rgb[sel] = 0.4 * rgb[sel] + 0.6 * np.asarray(colour, np.float32)
+    Image.fromarray(rgb.clip(0, 255).astype(np.uint8)).save(path)
 
 
 def groups_touching(recon, groups, tol_m: float = 0.02) -> int:
@@ -148,6 +170,7 @@ def run(photos: Path, masks: bool, out: Path | None, only: list[str] | None = No
             folder = out / ("masks" if masks else "boxes") / row["photo"]
             write_outputs(recon, folder)
             write_turntable(folder)
+            iou_picture(recon, om, pm, folder / "iou.png")
     return rows
 
 

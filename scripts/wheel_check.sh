@@ -11,7 +11,11 @@ work="${WHEEL_CHECK_DIR:-$(mktemp -d)}"
 [ -n "${WHEEL_CHECK_DIR:-}" ] || trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"
 echo "wheel-check: building the wheel" >&2
-"$PYTHON" -m pip wheel -q --no-deps -w "$work/dist" "$repo"
+# Built from a copy of the checkout's files (tracked and untracked, not ignored): setuptools writes
+# build/ and *.egg-info next to the sources, and the check must not leave files in the checkout.
+rm -rf "$work/src" && mkdir -p "$work/src"
+git -C "$repo" ls-files -co --exclude-standard -z | tar -C "$repo" --null -T - -cf - | tar -xf - -C "$work/src"
+"$PYTHON" -m pip wheel -q --no-deps -w "$work/dist" "$work/src"
 wheel=$(ls "$work"/dist/hoirecon-*.whl)
 echo "wheel-check: pip install $(basename "$wheel") into a new venv ($work/venv)" >&2
 "$PYTHON" -m venv "$work/venv"

@@ -33,6 +33,30 @@ def test_objects_and_doctor_commands():
     assert res.exit_code == 0 and "mediapipe" in res.output and "torch" in res.output
 
 
+def test_mediapipe_without_solutions_is_a_missing_model_error(monkeypatch):
+    """mediapipe 0.10.30 and later have no mp.solutions: a clear exit-3 message, and doctor says so."""
+    import sys
+    import types
+
+    from hoirecon.cli import doctor
+    from hoirecon.errors import MissingModelError
+    from hoirecon.perception import person
+
+    monkeypatch.setitem(sys.modules, "mediapipe", types.SimpleNamespace(__version__="0.10.35"))
+    person._pose.cache_clear()
+    try:
+        with pytest.raises(MissingModelError, match=r"mediapipe 0.10.35 has no mp.solutions.*<0.10.30") as err:
+            person._pose()
+        assert err.value.exit_code == 3
+    finally:
+        person._pose.cache_clear()
+    assert doctor._release("0.10.21") == (0, 10, 21) and doctor._release("1.2.3rc1") == (1, 2, 3)
+    monkeypatch.setattr(doctor, "_version", lambda pkg: "0.10.35" if pkg == "mediapipe" else None)
+    assert doctor.report()["packages"]["mediapipe"]["usable"] is False
+    res = runner.invoke(app, ["doctor"])
+    assert res.exit_code == 0 and "0.10.35: has no mp.solutions" in res.output
+
+
 @pytest.fixture(scope="module")
 def camera_result(tmp_path_factory, anny_body):
     """The example photo end to end through the CLI (sidecar box), once for the module."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import platform
+import re
 
 import typer
 from rich.console import Console
@@ -19,6 +20,17 @@ def _version(pkg: str) -> str | None:
         return md.version(pkg)
     except md.PackageNotFoundError:
         return None
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """The leading numbers of a version string: "0.10.21" -> (0, 10, 21), "1.2.3rc1" -> (1, 2, 3)."""
+    out = []
+    for part in version.split("."):
+        m = re.match(r"\d+", part)
+        if m is None:
+            break
+        out.append(int(m.group()))
+    return tuple(out)
 
 
 _PACKAGES = [
@@ -63,6 +75,8 @@ def report() -> dict:
     anny_cached = any((cache / "anny").glob("**/*")) if (cache / "anny").exists() else False
     out["packages"] = {pkg: {"version": _version(pkg), "role": role} for pkg, role in _PACKAGES}
     out["packages"]["anny"]["data_built"] = anny_cached
+    mp = out["packages"]["mediapipe"]
+    mp["usable"] = mp["version"] is not None and _release(mp["version"]) < (0, 10, 30)  # 0.10.30 dropped mp.solutions
     out["body_models"] = {name: {"usable": bool(usable), "detail": str(detail)}
                           for name, (usable, detail) in body_model_status().items()}  # fmt: skip
     out["weights"] = [{"name": st.name, "present": bool(st.present), "path": str(st.path), "hash": st.hash}
@@ -97,6 +111,8 @@ def doctor(json_out: bool = JSON_OUT) -> None:
     for pkg, info in r["packages"].items():
         v = info["version"]
         status = f"[green]{v}[/]" if v else "[yellow]not installed[/]"
+        if pkg == "mediapipe" and v and not info["usable"]:
+            status = f"[red]{v}: has no mp.solutions[/] (pip install 'mediapipe>=0.10.14,<0.10.30')"
         if pkg == "anny" and v:
             status += ", data built" if info["data_built"] else ", data not built yet (first run builds it: ~1 min)"
         table.add_row(pkg, f"{status} - {info['role']}")

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from hoirecon.errors import NoPersonError
+from hoirecon.errors import MissingModelError, NoPersonError
 from hoirecon.types import Box, ImageInput, PersonDetection
 
 __all__ = ["detect_person", "MAX_INFER_SIDE", "BACKEND"]
@@ -47,6 +47,11 @@ def _pose() -> Any:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import mediapipe as mp  # imported lazily: slow import, and only this stage needs it
 
+    if not hasattr(mp, "solutions"):
+        raise MissingModelError(
+            f"mediapipe {getattr(mp, '__version__', '?')} has no mp.solutions (removed in 0.10.30): "
+            "pip install 'mediapipe>=0.10.14,<0.10.30'"
+        )
     return mp.solutions.pose.Pose(
         static_image_mode=True,
         model_complexity=1,
