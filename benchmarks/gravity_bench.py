@@ -107,7 +107,7 @@ def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
     from benchmarks.support.floor_scenes import generate_floor_scene
     from hoirecon.body.fit import fit_body
     from hoirecon.config import PipelineConfig
-    from hoirecon.contact.modes import mode_pose
+    from hoirecon.contact.modes import mode_facing, mode_pose
     from hoirecon.fitting.baselines import fit_interactvlm, fit_phosa
     from hoirecon.fitting.joint import fit_object
     from hoirecon.objects import properties
@@ -136,7 +136,8 @@ def _run_scene(job: tuple[str, int, int]) -> tuple[str, int, dict]:
             # the scene's true interaction mode, as its true contacts: its pose and supports (the pipeline's)
             upright, ground = mode_pose(sc.category, sc.mode, props.upright, ground)
             fit = fit_object(body, sc.mesh, sc.contacts, sc.object, sc.person, sc.camera, scale_sigma=props.scale_sigma,
-                             upright=upright, config=cfg.fit, body_model=model, ground=ground)  # fmt: skip
+                             upright=upright, config=cfg.fit, body_model=model, ground=ground,
+                             facing=mode_facing(sc.category, sc.mode))  # fmt: skip
         elif row == "interactvlm":
             fit = fit_interactvlm(body0, sc.mesh, sc.contacts, sc.object, sc.person, sc.camera)
         else:

@@ -67,7 +67,7 @@ def _run_scene(job: tuple[tuple[str, ...], int, int]) -> tuple[str, int, dict]:
     from hoirecon.contact.priors import category_modes
     from hoirecon.fitting.joint import fit_object
     from hoirecon.objects import properties
-    from hoirecon.contact.modes import choose_candidates, mode_pose, pick_mode, touching_parts
+    from hoirecon.contact.modes import choose_candidates, mode_facing, mode_pose, pick_mode, touching_parts
     from hoirecon.pipeline import body_posture
 
     recipes, index, seed = job
@@ -98,7 +98,7 @@ def _run_scene(job: tuple[tuple[str, ...], int, int]) -> tuple[str, int, dict]:
             contacts, _ = infer_contacts(source, image, det, sc.body, sc.mesh, mode=mode)
         upright, _ = mode_pose(cat, mode, props.upright, None)
         fit = fit_object(sc.body, sc.mesh, contacts, sc.object, sc.person, sc.camera, scale_sigma=props.scale_sigma,
-                         upright=upright, config=cfg.fit, body_model=model)  # fmt: skip
+                         upright=upright, config=cfg.fit, body_model=model, facing=mode_facing(cat, mode))  # fmt: skip
         return fit, time.perf_counter() - t
 
     t0 = time.perf_counter()

@@ -19,7 +19,7 @@ import numpy as np
 from hoirecon.body.fit import fit_body
 from hoirecon.config import CONFIG_VERSION, PipelineConfig, config_to_dict
 from hoirecon.contact import infer_contacts, make_contact_source
-from hoirecon.contact.modes import choose_candidates, mode_pose, pick_mode, touching_parts
+from hoirecon.contact.modes import choose_candidates, mode_facing, mode_pose, pick_mode, touching_parts
 from hoirecon.contact.priors import category_modes, category_prior
 from hoirecon.errors import InputError, first_line
 from hoirecon.fitting.joint import fit_object
@@ -259,7 +259,7 @@ class Pipeline:
                 fits[m] = fit_object(
                     body, mesh, found[m][0], obj_det, person, image.camera,
                     scale_sigma=scale_sigma, upright=uprights[m], config=self.config.fit, device=self.config.device,
-                    body_model=self.body_model, ground=g,
+                    body_model=self.body_model, ground=g, facing=mode_facing(category, m),
                 )  # fmt: skip
             mc = self.config.contact.modes
             touching = {m: touching_parts(f, mc.touch_m) for m, f in fits.items()} if len(fits) > 1 else None

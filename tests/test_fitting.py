@@ -251,3 +251,63 @@ def test_baseline_terms_match_their_formulas():
     assert torch.allclose(ok, torch.tensor(math.log(2.0)), atol=1e-6)
     bad = B.ordinal_depth(pb, uv, torch.tensor([1.0, 1.0]))  # the person-pixel point 1 m in front of the body
     assert torch.allclose(bad, torch.tensor(0.5 * math.log(2.0) + 0.5 * math.log1p(math.e)), atol=1e-6)
+
+
+def test_facing_term_matches_its_formula_and_ignores_tilt():
+    from hoirecon.fitting import terms as T
+
+    def rot_x(a):
+        return trimesh.transformations.rotation_matrix(a, [1, 0, 0])[:3, :3]
+
+    fwd = torch.tensor([0.0, 0.0, -1.0])  # the object's front (canonical -z) should face -z
+    R = torch.stack([torch.eye(3), torch.as_tensor(rot_y(math.pi / 2), dtype=torch.float32),
+                     torch.as_tensor(rot_y(math.pi), dtype=torch.float32),
+                     torch.as_tensor(rot_x(0.6), dtype=torch.float32)])  # fmt: skip
+    out = T.facing(R, fwd, weight=2.0)
+    # aligned, a quarter turn, reversed; a tilt about x leaves the horizontal front where it was
+    assert torch.allclose(out, torch.tensor([0.0, 2.0, 4.0, 0.0]), atol=1e-5)
+    # about a tilted gravity: the same turn about that up costs the same
+    tilt = torch.as_tensor(rot_x(0.3), dtype=torch.float32)
+    up, f_t = tilt @ torch.tensor([0.0, -1.0, 0.0]), tilt @ fwd  # the camera's -y and the front, tilted
+    assert torch.allclose(T.facing(tilt @ R[:3], f_t, up, weight=2.0), out[:3], atol=1e-5)
+
+
+def test_body_forward_and_the_facing_direction_of_a_mode(rest_body):
+    from hoirecon.contact.modes import mode_facing
+    from hoirecon.fitting.problem import facing_direction
+    from hoirecon.geometry.frames import body_forward
+
+    up = np.array([0.0, -1.0, 0.0])
+    # Anny in rest pose facing the camera: its front is the camera's -z
+    f = body_forward(rest_body.keypoint_names, rest_body.keypoints3d, up)
+    np.testing.assert_allclose(f, [0.0, 0.0, -1.0], atol=1e-3)
+    turned = body_forward(rest_body.keypoint_names, rest_body.keypoints3d @ rot_y(0.5).T, up)
+    np.testing.assert_allclose(turned, rot_y(0.5) @ f, atol=1e-3)
+    assert not body_forward((), np.zeros((0, 3)), up).any()  # no hips, no shoulders: no direction
+    np.testing.assert_allclose(facing_direction(rest_body, "same"), f, atol=1e-6)
+    np.testing.assert_allclose(facing_direction(rest_body, "toward"), -f, atol=1e-6)
+    assert facing_direction(rest_body, None) is None
+    with pytest.raises(ValueError, match="unknown facing 'sideways'"):
+        facing_direction(rest_body, "sideways")
+    assert mode_facing("chair", "sit") == "same" and mode_facing("bicycle", "ride") == "same"
+    assert mode_facing("laptop", "on_lap") == "toward"
+    assert mode_facing("chair", "stand_on") is None and mode_facing("cup", "hold") is None
+
+
+def test_facing_prior_turns_an_object_whose_photo_leaves_the_turn_open(rest_body, camera):
+    """A suitcase held by its handle looks nearly the same from its front and its back: the mode's
+    facing decides which way it turns, and the contact still holds either way."""
+    from benchmarks.support.synthetic import make_scene
+    from hoirecon.fitting.joint import fit_object
+    from hoirecon.objects import build_mesh
+
+    mesh = build_mesh("suitcase")
+    scene = make_scene(rest_body, mesh, rot_y(0.4), ("right_hand", "handle"), camera)
+    forward = np.array([0.0, 0.0, -1.0])  # the body's
+    cos = {}
+    for facing in ("same", "toward"):
+        res = fit_object(rest_body, mesh, scene.contacts, scene.object, scene.person, camera, upright=True, facing=facing)
+        front = -res.object.rotation[:, 2]
+        cos[facing] = float(front @ forward) / float(np.linalg.norm(front))
+        assert res.losses["contact_distance_m"] < 0.02 and "facing" in res.losses
+    assert cos["same"] > math.cos(math.radians(40)) and cos["toward"] < -math.cos(math.radians(40)), cos

@@ -40,6 +40,8 @@ CHAIR_BACK = _rect(300, 150, 400, 400)
 
 
 def test_modes_data_is_complete():
+    from hoirecon.fitting.problem import FACING
+
     names = {"sit", "hand_on", "stand_on", "carry"}
     assert names <= {m["name"] for m in category_modes("chair")}
     assert {"hold", "kick", "head"} <= {m["name"] for m in category_modes("sports_ball")}
@@ -53,6 +55,7 @@ def test_modes_data_is_complete():
                 assert set(ev.get(key, {})) <= groups, (cat, m["name"], key)
             assert m.get("pose", "upright") in ("upright", "any") and m.get("support", "floor") in ("floor", "either", "none")
             assert m.get("feet", "posture") in ("posture", "none")
+            assert m.get("facing") in (None, *FACING), (cat, m["name"])
     assert category_prior("chair")["name"] == "sit"  # the first mode is the default
     with pytest.raises(InputError, match="no interaction mode 'fly' for 'chair'.*sit, hand_on"):
         category_prior("chair", "fly")

@@ -42,7 +42,8 @@ import numpy as np
 from hoirecon.contact.config import ModeConfig
 
 __all__ = ["GROUPS", "ModeChoice", "ModeConfig", "ModeScore", "choose_candidates", "contact_consistency",
-           "fit_agreement", "image_up", "mode_evidence", "mode_pose", "pair_groups", "pick_mode", "touching_parts"]
+           "fit_agreement", "image_up", "mode_evidence", "mode_facing",
+           "mode_pose", "pair_groups", "pick_mode", "touching_parts"]
 
 #: MediaPipe pose landmark indices of each landmark group
 GROUPS: dict[str, tuple[int, ...]] = {
@@ -311,3 +312,13 @@ def mode_pose(category: str, mode: str, upright: bool, ground):
     if ground is not None and m.get("feet") == "none":
         ground = dataclasses.replace(ground, body_support="none")
     return upright, ground
+
+
+def mode_facing(category: str, mode: str) -> str | None:
+    """The way an interaction mode turns the object about gravity (``facing`` in ``contacts.json``):
+    ``"same"`` (its front, the side a person faces or uses, faces the way the body faces: a chair sat
+    on, a bicycle ridden, a cart pushed), ``"toward"`` (its front faces the body: a laptop's screen), or
+    None (no prior: a held cup, a bench stood on). For ``fit_object(..., facing=)``."""
+    from hoirecon.contact.priors import category_prior
+
+    return category_prior(category, mode).get("facing")

@@ -22,22 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from hoirecon.geometry.frames import CAMERA_TO_GLTF, world_from_camera
+from hoirecon.geometry.frames import CAMERA_TO_GLTF, body_forward, world_from_camera
 
 __all__ = ["FRAMES", "export_transform"]
 
 FRAMES = ("world", "camera")
-
-
-def _facing(body, up: np.ndarray) -> np.ndarray:
-    """The body's forward direction (camera frame), from its hips and shoulders; zeros when absent."""
-    names = list(getattr(body, "keypoint_names", ()) or ())
-    kp = np.asarray(getattr(body, "keypoints3d", np.zeros((0, 3))), np.float64)
-    left = np.zeros(3)
-    for a, b in (("left_hip", "right_hip"), ("left_shoulder", "right_shoulder")):
-        if a in names and b in names and len(kp) > max(names.index(a), names.index(b)):
-            left += kp[names.index(a)] - kp[names.index(b)]
-    return np.cross(left, up)  # the person's left x up = their front (x right, y down, z forward)
 
 
 def export_transform(recon, frame: str = "world") -> np.ndarray:
@@ -65,4 +54,4 @@ def export_transform(recon, frame: str = "world") -> np.ndarray:
         up = n
     else:
         origin = centre - (float(centre @ up) - float((v @ up).min())) * up
-    return world_from_camera(up, origin, _facing(body, up))
+    return world_from_camera(up, origin, body_forward(names, kp, up))

@@ -19,6 +19,9 @@ Losses (all plain torch, batched over hypotheses):
 * ``scale``: Gaussian prior on log-scale; ``upright``: the object's up stays up (upright categories),
   gravity's up given a :class:`hoirecon.ground.GroundPrior`, else the camera's -y;
   ``body_shift``: prior on the body's depth change;
+* ``facing``, given an interaction mode's ``facing`` (``contacts.json``): the object's front (canonical
+  -z) turns about gravity the way the body faces (a chair sat on, a bicycle ridden) or back at it (a
+  laptop's screen on the lap): ``1 - cos`` of the angle between them (:func:`hoirecon.fitting.terms.facing`);
 * with a ground prior that has supports, one more unknown per hypothesis, the floor's height along
   gravity's up: ``floor`` holds the supports to it (the lowest foot, a resting object's lowest points;
   :func:`hoirecon.fitting.terms.floor_support`), ``floor_penetration`` keeps the object's points (and
@@ -68,7 +71,8 @@ def object_fit_terms(pb: FitProblem, rot6d: torch.Tensor, t: torch.Tensor, log_s
     log_s (N,), delta (N,) (the body's depth change, a fraction of its centroid's), floor_h (N,) the
     floor's height along gravity's up (metres; with ``pb.floor``). ``coarse``: on the search phase's
     point subsets. Keys: contact, sil_cover, sil_inside, depth, penetration, scale, body_shift, upright
-    for upright objects (about gravity's up), floor and floor_penetration with a floor."""
+    for upright objects (about gravity's up), facing with a facing prior (``pb.facing``), floor and
+    floor_penetration with a floor."""
     pts: FitPoints = pb.points(coarse)
     pl = Placement.of(rot6d, t, log_s, delta, pb.body_centroid)
     X, shift = pb.object_vertices, pl.body_shift
@@ -89,6 +93,8 @@ def object_fit_terms(pb: FitProblem, rot6d: torch.Tensor, t: torch.Tensor, log_s
     out["body_shift"] = T.gaussian_prior(delta, body_shift_sigma, weight=weights.body_shift)
     if pb.upright:
         out["upright"] = T.upright(pl.rotation, pb.up, weight=weights.upright)
+    if pb.facing is not None:
+        out["facing"] = T.facing(pl.rotation, pb.facing, pb.up, weight=weights.facing)
     fl = pb.floor
     if fl is not None and floor_h is not None:
         up = pb.up
@@ -146,14 +152,18 @@ def fit_object(
     device: str | torch.device = "cpu",
     body_model=None,
     ground=None,
+    facing: str | None = None,
 ) -> FitResult:
     """Fit the object (and the person's depth) jointly; see the module docstring. With ``body_model``
     (the model behind ``body.state``) a last phase re-poses the limbs in contact
     (:mod:`hoirecon.fitting.limbs`). With ``ground`` (a :class:`hoirecon.ground.GroundPrior`) the
     upright prior holds about gravity and the supports share a floor whose height is fitted too
-    (``FitResult.floor``)."""
+    (``FitResult.floor``). With ``facing`` (an interaction mode's: ``"same"``, ``"toward"``;
+    :func:`hoirecon.contact.modes.mode_pose`) the object's front turns, about gravity, the way the body
+    faces or back at it (:func:`hoirecon.fitting.terms.facing`)."""
     torch.manual_seed(config.seed)
-    pb = build_problem(body, mesh, contacts, obj_det, person_det, camera, scale_sigma, upright, config, device, ground)
+    pb = build_problem(body, mesh, contacts, obj_det, person_det, camera, scale_sigma, upright, config, device, ground,
+                       facing)  # fmt: skip
     dev = pb.device
     X = pb.object_vertices
     up_np = None if ground is None else np.asarray(ground.up, np.float64)

@@ -145,7 +145,8 @@ class FitProblem:
     (metres, 0 where missed) and ``body_hit`` (h, w) 1 where the body is seen.
     Priors: ``scale_sigma`` (log-scale), ``upright`` (the object's up stays up), ``up`` (3,) gravity's
     up in the camera frame (None: the camera's -y, without the ground stage), ``floor`` the floor terms'
-    points (:class:`FloorPoints`; None: no floor); ``deep_fraction`` the deepest object points that the
+    points (:class:`FloorPoints`; None: no floor); ``facing`` (3,) unit horizontal, camera frame, the
+    way the object's front should face (:func:`facing_direction`; None: no facing prior); ``deep_fraction`` the deepest object points that the
     penetration term also counts on their own (``FitConfig.penetration_deep_fraction``)."""
 
     device: torch.device
@@ -174,6 +175,7 @@ class FitProblem:
     up: torch.Tensor | None = None
     floor: FloorPoints | None = None
     deep_fraction: float = 0.0
+    facing: torch.Tensor | None = None
 
     @property
     def pairs(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -192,10 +194,11 @@ class FitProblem:
 
 def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det: ObjectDetection,
                   person_det: PersonDetection, camera: CameraIntrinsics, scale_sigma: float, upright: bool,
-                  cfg: FitConfig, device: str | torch.device, ground=None) -> FitProblem:  # fmt: skip
+                  cfg: FitConfig, device: str | torch.device, ground=None, facing: str | None = None) -> FitProblem:  # fmt: skip
     """The :class:`FitProblem` of one image: subsampled point sets (``cfg``'s budgets, seeded with
     ``cfg.seed``), reduced masks, the body's depth map and signed-distance grid; with ``ground`` (a
-    :class:`hoirecon.ground.GroundPrior`) gravity's up and the floor's points."""
+    :class:`hoirecon.ground.GroundPrior`) gravity's up and the floor's points; with ``facing`` (a
+    mode's, :func:`facing_direction`) the facing prior's direction."""
     rng = np.random.default_rng(cfg.seed)
     dev = torch.device(device)
     f = lambda a: torch.tensor(np.asarray(a), dtype=torch.float32, device=dev)  # noqa: E731
@@ -251,6 +254,7 @@ def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det
     bd = depth_map(body.vertices, body.faces, Ks, w, h)
     up = f(ground.up) if ground is not None else None  # None: the camera's -y (the terms' own default)
     floor = floor_points(ground, body, mesh, cfg, np.random.default_rng(cfg.seed + 2), f)
+    fd = facing_direction(body, facing, ground)
     return FitProblem(
         device=dev,
         camera=camera,
@@ -279,7 +283,29 @@ def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det
         body_hit=f(np.isfinite(bd).astype(np.float32)),
         up=up,
         floor=floor,
+        facing=None if fd is None else f(fd),
     )
+
+
+#: a mode's ``facing`` (contacts.json) -> the sign of the body's forward that the object's front takes
+FACING = {"same": 1.0, "toward": -1.0}
+
+
+def facing_direction(body: BodyFit, facing: str | None, ground=None) -> np.ndarray | None:
+    """(3,) float64 unit, camera frame, horizontal: the way the object's front (canonical -z) should
+    face for a mode's ``facing``: ``"same"``, the body's forward (a chair sat on, a bicycle ridden, a
+    cart pushed); ``"toward"``, back at the body (a laptop's screen on the lap). Horizontal about
+    gravity's up (``ground.up``; None: the camera's -y). None without ``facing`` or when the body's
+    hips and shoulders give no direction."""
+    from hoirecon.geometry.frames import body_forward
+
+    if facing is None:
+        return None
+    if facing not in FACING:
+        raise ValueError(f"unknown facing '{facing}' (have: {', '.join(FACING)})")
+    up = np.asarray(ground.up, np.float64) if ground is not None else np.array([0.0, -1.0, 0.0])
+    fwd = body_forward(body.keypoint_names, body.keypoints3d, up)
+    return None if not fwd.any() else FACING[facing] * fwd
 
 
 def floor_points(ground, body: BodyFit, mesh: ObjectMesh, cfg: FitConfig, rng: np.random.Generator, f) -> FloorPoints | None:

@@ -107,6 +107,21 @@ def upright(R: torch.Tensor, up: torch.Tensor | None = None, *, weight: float = 
     return weight * (1 + down @ up)
 
 
+def facing(R: torch.Tensor, forward: torch.Tensor, up: torch.Tensor | None = None, *,
+           weight: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """Facing, (N,): ``weight * (1 - cos)`` of the angle about gravity's ``up`` (3,) camera frame (None:
+    the camera's -y) between the object's front (canonical -z, the side a person faces or uses; turned
+    by R (N, 3, 3)) and ``forward`` (3,) unit horizontal, the way the front should face (the body's
+    forward for a seated person, reversed for a screen the person looks at); both made horizontal, so
+    that a tilt is the upright term's business. 0 when aligned, ``2 * weight`` when reversed."""
+    if up is None:
+        up = torch.tensor([0.0, -1.0, 0.0], dtype=R.dtype, device=R.device)
+    front = -R[:, :, 2]
+    front = front - (front @ up)[:, None] * up
+    cos = (front @ forward) / front.norm(dim=1).clamp(min=1e-6)
+    return weight * (1 - cos)
+
+
 def floor_support(heights: torch.Tensor, floor: torch.Tensor, robust_m: float, *, redescending: bool = False,
                   weight: float = 1.0) -> torch.Tensor:  # fmt: skip
     """A support on the floor, (N,): ``weight * mean`` over the support's points of a robust function of

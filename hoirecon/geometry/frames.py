@@ -64,3 +64,20 @@ def world_from_camera(up: np.ndarray, origin: np.ndarray, forward: np.ndarray) -
     T[:3, :3] = np.stack([x, y, z])
     T[:3, 3] = -T[:3, :3] @ np.asarray(origin, np.float64)
     return T
+
+
+def body_forward(names, keypoints3d: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """(3,) float64 the way a body faces, camera frame, horizontal (perpendicular to ``up``) and unit:
+    its left-right axis (left hip - right hip plus left shoulder - right shoulder, those of them in
+    ``names`` that ``keypoints3d`` (K, 3) metres holds) crossed with ``up`` (camera frame); zeros
+    when the body gives none. The person's left x up is their front (x right, y down, z forward)."""
+    names = list(names or ())
+    kp = np.asarray(keypoints3d, np.float64).reshape(-1, 3)
+    left = np.zeros(3)
+    for a, b in (("left_hip", "right_hip"), ("left_shoulder", "right_shoulder")):
+        if a in names and b in names and len(kp) > max(names.index(a), names.index(b)):
+            left += kp[names.index(a)] - kp[names.index(b)]
+    u = np.asarray(up, np.float64)
+    f = np.cross(left, u / np.linalg.norm(u))
+    n = float(np.linalg.norm(f))
+    return f / n if n > 1e-9 else np.zeros(3)
