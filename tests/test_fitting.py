@@ -144,7 +144,7 @@ def test_weights_live_in_one_record_per_objective():
     d = dataclasses.asdict(FitConfig())
     assert set(d["weights"]) == {"object", "limbs", "interactvlm", "phosa"}
     assert d["weights"]["object"] == {"contact": 30.0, "contact_part": 4.0, "sil_cover": 30.0, "sil_inside": 30.0,
-                                      "depth": 20.0, "penetration": 100.0, "scale": 0.5, "upright": 1.0,
+                                      "depth": 20.0, "penetration": 100.0, "scale": 0.5, "upright": 1.0, "facing": 2.0,
                                       "body_shift": 2.0, "floor": 3.0, "floor_maybe": 1.5,
                                       "floor_penetration": 100.0}  # fmt: skip
     assert d["weights"]["limbs"] == {"contact": 30.0, "reproj": 1.0, "object_penetration": 100.0, "pose": 2.0, "transl": 1.0}

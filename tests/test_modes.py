@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hoirecon.contact.config import ModeConfig
-from hoirecon.contact.modes import GROUPS, ModeChoice, ModeScore, fit_agreement, image_up, mode_evidence
+from hoirecon.contact.modes import GROUPS, SIDES, ModeChoice, ModeScore, fit_agreement, image_up, mode_evidence
 from hoirecon.contact.priors import category_modes, category_prior, contact_priors
 from hoirecon.errors import InputError
 
@@ -49,7 +49,8 @@ def test_modes_data_is_complete():
     for cat, entry in contact_priors().items():
         for m in entry["modes"]:
             ev = m["evidence"]
-            assert set(ev) <= {"near", "far", "level", "prior", "posture"}, (cat, m["name"])
+            assert set(ev) <= {"near", "far", "both", "one", "level", "prior", "posture"}, (cat, m["name"])
+            assert set(ev.get("both", {})) | set(ev.get("one", {})) <= set(SIDES), (cat, m["name"])
             assert set(ev.get("posture", [])) <= {"seated", "standing", "lying"}, (cat, m["name"])
             for key in ("near", "far", "level"):
                 assert set(ev.get(key, {})) <= groups, (cat, m["name"], key)
@@ -91,6 +92,30 @@ def test_a_ball_at_the_foot_is_kicked_at_the_head_headed_in_the_hands_held():
     head = dict(base, head=(320, 390))
     assert _best("sports_ball", _landmarks(feet=(200, 450), hands=(150, 250), **head), ball) == "head"
     assert _best("sports_ball", _landmarks(feet=(200, 450), hands=(310, 400), **base), ball) == "hold"
+
+
+def test_one_foot_or_both_feet_on_the_deck_one_hand_or_both_on_the_broom():
+    """The paired statements: both sides near the object, or one near and the other away."""
+    deck = _rect(200, 400, 400, 415)
+    base = dict(shoulders=(300, 100), hips=(300, 250), knees=(300, 330), hands=(250, 200), head=(300, 50))
+    both = _landmarks(**base)
+    both[list(SIDES["feet"][0])], both[list(SIDES["feet"][1])] = (240, 398), (360, 398)
+    one = both.copy()
+    one[list(SIDES["feet"][1])] = (470, 470)  # the right foot on the ground, away from the board
+    assert _best("skateboard", both, deck) == "ride" and _best("skateboard", one, deck) == "one_foot"
+    scores = {s.name: s for s in mode_evidence(category_modes("skateboard"), one, np.ones(33), deck, PERSON_PX)}
+    assert scores["one_foot"].terms["one:feet"] > 0.9 and scores["ride"].terms["both:feet"] < 0.05
+    handle = _rect(290, 150, 300, 400)
+    hands = _landmarks(shoulders=(300, 100), hips=(300, 250), knees=(300, 330), feet=(300, 460), head=(300, 50))
+    hands[list(SIDES["hands"][0])], hands[list(SIDES["hands"][1])] = (295, 200), (295, 300)
+    assert _best("broom", hands, handle) == "sweep"
+    hands[list(SIDES["hands"][1])] = (420, 300)
+    assert _best("broom", hands, handle) == "hold"
+    # a side the photo does not show is neutral, not near
+    vis = np.ones(33)
+    vis[list(SIDES["feet"][1])] = 0.0
+    hidden = mode_evidence(category_modes("skateboard"), both, vis, deck, PERSON_PX)
+    assert {s.name: s.terms for s in hidden}["ride"]["both:feet"] == ModeConfig().unseen
 
 
 def test_unseen_groups_are_neutral_and_up_follows_gravity():

@@ -11,6 +11,10 @@ bottom, 1 at its top). Each statement is a soft score in [0, 1] read off the pho
 * far: ``1 - exp(-(d / far_scale)^2)``;
 * level: 1 inside the range, ``exp(-(e / level_scale)^2)`` at a distance e outside it, for the group's
   mean height;
+* both (a paired group: shoulders, hands, hips, knees, feet): both sides near, the smaller of the left
+  and the right landmarks' near scores (both feet on a skateboard's deck, both hands on a broom);
+* one (a paired group): one side near and the other away, ``max(near(L) far(R), near(R) far(L))`` (one
+  foot on the deck, the other on the ground; a broom held in one hand);
 
 a group the photo does not show (no landmark with visibility above ``min_visibility`` inside the frame)
 scores ``unseen`` (neutral). ``posture``: the postures the mode expects of the body (``seated``,
@@ -41,7 +45,7 @@ import numpy as np
 
 from hoirecon.contact.config import ModeConfig
 
-__all__ = ["GROUPS", "ModeChoice", "ModeConfig", "ModeScore", "choose_candidates", "contact_consistency",
+__all__ = ["GROUPS", "SIDES", "ModeChoice", "ModeConfig", "ModeScore", "choose_candidates", "contact_consistency",
            "fit_agreement", "image_up", "mode_evidence", "mode_facing",
            "mode_pose", "pair_groups", "pick_mode", "touching_parts"]
 
@@ -111,9 +115,15 @@ def image_up(K: np.ndarray, at: np.ndarray, up: np.ndarray | None) -> np.ndarray
     return d / n if n > 1e-9 else np.array([0.0, -1.0])
 
 
-def _group_points(keypoints: np.ndarray, visibility: np.ndarray, group: str, width: int, height: int,
+#: the left and right landmarks of the paired groups (MediaPipe's odd indices are the left side)
+SIDES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    g: (tuple(i for i in idx if i % 2), tuple(i for i in idx if not i % 2)) for g, idx in GROUPS.items() if g != "head"
+}
+
+
+def _group_points(keypoints: np.ndarray, visibility: np.ndarray, indices: tuple[int, ...], width: int, height: int,
                   min_visibility: float) -> np.ndarray:  # fmt: skip
-    idx = [i for i in GROUPS[group] if i < len(keypoints)]
+    idx = [i for i in indices if i < len(keypoints)]
     p = np.asarray(keypoints, np.float64)[idx]
     v = np.asarray(visibility, np.float64)[idx] if visibility is not None else np.ones(len(idx))
     ok = (v > min_visibility) & (p[:, 0] >= 0) & (p[:, 0] < width) & (p[:, 1] >= 0) & (p[:, 1] < height)
@@ -143,20 +153,28 @@ def mode_evidence(modes: list[dict], keypoints: np.ndarray, visibility: np.ndarr
     else:
         dist, h_lo, h_hi = None, 0.0, 1.0
     span = max(h_hi - h_lo, 1.0)
-    cache: dict[str, np.ndarray] = {}
+    cache: dict[tuple[str, int], np.ndarray] = {}
 
-    def points(group: str) -> np.ndarray:
-        if group not in cache:
-            cache[group] = _group_points(keypoints, visibility, group, W, H, config.min_visibility)
-        return cache[group]
+    def points(group: str, side: int = -1) -> np.ndarray:
+        """The group's landmarks the photo shows: all of them (side -1), the left (0) or the right (1)."""
+        if (group, side) not in cache:
+            idx = GROUPS[group] if side < 0 else SIDES[group][side]
+            cache[group, side] = _group_points(keypoints, visibility, idx, W, H, config.min_visibility)
+        return cache[group, side]
 
-    def d_of(group: str) -> float | None:
-        p = points(group)
+    def d_of(group: str, side: int = -1) -> float | None:
+        p = points(group, side)
         if not len(p) or dist is None:
             return None
         xi = np.clip(np.round(p[:, 0]).astype(int), 0, W - 1)
         yi = np.clip(np.round(p[:, 1]).astype(int), 0, H - 1)
         return float(dist[yi, xi].min()) / scale
+
+    def near(d: float | None) -> float:
+        return config.unseen if d is None else math.exp(-((d / config.near_scale) ** 2))
+
+    def far(d: float | None) -> float:
+        return config.unseen if d is None else 1.0 - math.exp(-((d / config.far_scale) ** 2))
 
     raw = []
     for mode in modes:
@@ -164,13 +182,18 @@ def mode_evidence(modes: list[dict], keypoints: np.ndarray, visibility: np.ndarr
         terms: dict[str, float] = {}
         weights: dict[str, float] = {}
         for group, w in ev.get("near", {}).items():
-            d = d_of(group)
-            terms[f"near:{group}"] = config.unseen if d is None else math.exp(-((d / config.near_scale) ** 2))
+            terms[f"near:{group}"] = near(d_of(group))
             weights[f"near:{group}"] = float(w)
         for group, w in ev.get("far", {}).items():
-            d = d_of(group)
-            terms[f"far:{group}"] = config.unseen if d is None else 1.0 - math.exp(-((d / config.far_scale) ** 2))
+            terms[f"far:{group}"] = far(d_of(group))
             weights[f"far:{group}"] = float(w)
+        for group, w in ev.get("both", {}).items():  # both sides near: the farther side's near score
+            terms[f"both:{group}"] = min(near(d_of(group, 0)), near(d_of(group, 1)))
+            weights[f"both:{group}"] = float(w)
+        for group, w in ev.get("one", {}).items():  # one side near, the other away from the object
+            dl, dr = d_of(group, 0), d_of(group, 1)
+            terms[f"one:{group}"] = max(near(dl) * far(dr), near(dr) * far(dl))
+            weights[f"one:{group}"] = float(w)
         for group, (lo, hi) in ev.get("level", {}).items():
             p = points(group)
             if not len(p) or dist is None:
