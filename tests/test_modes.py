@@ -118,6 +118,26 @@ def test_one_foot_or_both_feet_on_the_deck_one_hand_or_both_on_the_broom():
     assert {s.name: s.terms for s in hidden}["ride"]["both:feet"] == ModeConfig().unseen
 
 
+def test_modes_are_compared_on_the_same_statements():
+    """A cup at the mouth is drunk from, at the chest held: every mode of the category is scored on
+    every statement (hold on the head too, whose weight drink gives), as a product, so that hold's
+    larger prior does not outvote the head at the cup; the weighted geometric mean of each mode's
+    own statements (the rule before) gave hold."""
+    import dataclasses
+
+    cup = _rect(290, 110, 320, 150)
+    base = dict(shoulders=(250, 180), hips=(250, 300), knees=(250, 380), feet=(250, 460))
+    mouth = _landmarks(hands=(305, 135), head=(290, 112), **base)  # the rim a few pixels from the mouth
+    chest = _landmarks(hands=(305, 135), head=(250, 20), **base)
+    assert _best("cup", mouth, cup) == "drink" and _best("cup", chest, cup) == "hold"
+    before = dataclasses.replace(ModeConfig(), shared=False, temperature=None)
+    assert mode_evidence(category_modes("cup"), mouth, np.ones(33), cup, PERSON_PX, config=before)[0].name == "hold"
+    # a mode silent about a statement scores it neutral, and the record keeps only what it says
+    scores = {s.name: s for s in mode_evidence(category_modes("chair"), chest, np.ones(33), CHAIR_BACK, PERSON_PX)}
+    assert not any(k.startswith("silent:") for s in scores.values() for k in s.terms)
+    assert set(scores["sit"].terms) == {"near:hips", "level:hips", "posture"}
+
+
 def test_unseen_groups_are_neutral_and_up_follows_gravity():
     kp = _landmarks(feet=(250, 305))
     vis = np.zeros(33)

@@ -57,10 +57,18 @@ class ModeConfig:
     far_scale: float = 0.12
     level_scale: float = 0.25
     unseen: float = 0.5  # the score of a statement about a group the photo does not show
-    posture_weight: float = 2.0  # the weight of a mode's posture statement (the fitted body's posture)
+    posture_weight: float = 3.0  # the posture statement (read off the fitted body) outweighs any one landmark group (at most 2)
     floor: float = 0.05  # a failed statement keeps this much
+    # Every mode of a category is scored on every statement any of its modes makes (each with the
+    # largest weight any of them gives it; ``unseen`` where the mode says nothing), so that the modes
+    # are compared on the same evidence and a mode does not win by saying less.
+    shared: bool = True
+    # A mode's evidence: prior x exp(sum of w log s / temperature), a tempered product of its
+    # statements (1: the plain product). None: the weighted geometric mean (the rule before
+    # 2026-12-04, under which the commoner mode's prior outvoted what tells two modes apart).
+    temperature: float | None = 1.0
     min_visibility: float = 0.3
-    candidate_ratio: float = 0.35  # modes with at least this fraction of the best evidence are fitted ...
+    candidate_ratio: float = 0.1  # modes with at least this fraction of the best evidence are fitted ...
     max_candidates: int = 2  # ... at most this many
     contact_scale_m: float = 0.03  # agreement: exp(-contact distance / this)
     penetration_free_m: float = 0.01  # agreement: penetration up to this is free ...

@@ -20,9 +20,15 @@ a group the photo does not show (no landmark with visibility above ``min_visibil
 scores ``unseen`` (neutral). ``posture``: the postures the mode expects of the body (``seated``,
 ``standing``, ``lying``; :mod:`hoirecon.ground.posture`, read off the fitted body): 1 when the body's
 posture is one of them, 0 when it is another of those three, neutral when it is ``other`` or
-``unknown``. A mode's evidence is its ``prior`` times the weighted geometric mean of its
-statements (``floor + (1 - floor) * score``, so that one failed statement lowers a mode without
-zeroing it); the evidences of a category's modes are normalised to sum to 1. The photo's up is gravity's
+``unknown``. The modes of a category are compared on the same statements (``ModeConfig.shared``):
+each is scored on every statement any of them makes (near and far of a group are one statement, its
+distance; both and one of a group are one, its sides), with the largest weight any of them gives it,
+and ``unseen`` where the mode itself says nothing. A mode's evidence is its ``prior`` times the
+weighted product of those scores, ``exp(sum w log(floor + (1 - floor) score) / temperature)`` (the
+floor so that one failed statement lowers a mode without zeroing it); the evidences of a category's
+modes are normalised to sum to 1. (Until 2026-12-04 it was the weighted geometric mean of each mode's
+own statements, ``temperature=None, shared=False``: it damped what tells two modes apart, so the
+commoner mode's prior won: a cup at the mouth was held.) The photo's up is gravity's
 (``hoirecon.ground``) projected at the person, or the image's up when there is no estimate.
 
 **Analysis by synthesis** (:func:`fit_agreement`, used by the pipeline): the modes whose evidence is
@@ -176,7 +182,7 @@ def mode_evidence(modes: list[dict], keypoints: np.ndarray, visibility: np.ndarr
     def far(d: float | None) -> float:
         return config.unseen if d is None else 1.0 - math.exp(-((d / config.far_scale) ** 2))
 
-    raw = []
+    said = []
     for mode in modes:
         ev = mode.get("evidence", {})
         terms: dict[str, float] = {}
@@ -208,16 +214,44 @@ def mode_evidence(modes: list[dict], keypoints: np.ndarray, visibility: np.ndarr
             known = posture in ("seated", "standing", "lying")
             terms["posture"] = (1.0 if posture in ev["posture"] else 0.0) if known else config.unseen
             weights["posture"] = config.posture_weight
+        said.append((mode["name"], float(ev.get("prior", 1.0)), terms, weights))
+    if config.shared:
+        said = _shared_statements(said, config.unseen)
+    raw = []
+    for name, prior, terms, weights in said:
         if terms:
-            wsum = sum(weights.values())
+            wsum = sum(weights.values()) if config.temperature is None else config.temperature
             logm = sum(weights[k] * math.log(config.floor + (1 - config.floor) * terms[k]) for k in terms) / wsum
         else:
             logm = math.log(config.unseen)
-        raw.append((mode["name"], float(ev.get("prior", 1.0)) * math.exp(logm), terms))
+        raw.append((name, prior * math.exp(logm), {k: v for k, v in terms.items() if not k.startswith("silent:")}))
     total = sum(r[1] for r in raw) or 1.0
     scores = [ModeScore(name=n, evidence=e / total, terms=t) for n, e, t in raw]
     order = sorted(range(len(scores)), key=lambda i: (-scores[i].evidence, i))
     return [scores[i] for i in order]
+
+
+def _statement(term: str) -> str:
+    """The quantity a term speaks of: near / far of a group are one (its distance), both / one of a
+    group are one (its sides), level and posture their own."""
+    kind, _, group = term.partition(":")
+    return {"near": "group", "far": "group", "both": "sides", "one": "sides"}.get(kind, kind) + ":" + group
+
+
+def _shared_statements(said: list, unseen: float) -> list:
+    """Every mode scored on the statements any mode of the category makes: each quantity weighs the
+    largest weight any mode gives it; a mode that says nothing of it scores it ``unseen`` (neutral)."""
+    weight: dict[str, float] = {}
+    for _, _, _, weights in said:
+        for term, w in weights.items():
+            weight[_statement(term)] = max(weight.get(_statement(term), 0.0), w)
+    out = []
+    for name, prior, terms, _ in said:
+        own = {_statement(t): t for t in terms}
+        t2 = {own[q] if q in own else f"silent:{q}": terms[own[q]] if q in own else unseen for q in weight}
+        w2 = {(own[q] if q in own else f"silent:{q}"): weight[q] for q in weight}
+        out.append((name, prior, t2, w2))
+    return out
 
 
 def fit_agreement(losses: Mapping[str, float], config: ModeConfig = ModeConfig()) -> float:
