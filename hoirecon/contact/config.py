@@ -57,7 +57,8 @@ class ModeConfig:
     far_scale: float = 0.12
     level_scale: float = 0.25
     unseen: float = 0.5  # the score of a statement about a group the photo does not show
-    posture_weight: float = 3.0  # the posture statement (read off the fitted body) outweighs any one landmark group (at most 2)
+    # the posture statement (read off the fitted body) outweighs any one landmark group (at most 2)
+    posture_weight: float = 3.0
     floor: float = 0.05  # a failed statement keeps this much
     # Every mode of a category is scored on every statement any of its modes makes (each with the
     # largest weight any of them gives it; ``unseen`` where the mode says nothing), so that the modes

@@ -248,8 +248,10 @@ def _shared_statements(said: list, unseen: float) -> list:
     out = []
     for name, prior, terms, _ in said:
         own = {_statement(t): t for t in terms}
-        t2 = {own[q] if q in own else f"silent:{q}": terms[own[q]] if q in own else unseen for q in weight}
-        w2 = {(own[q] if q in own else f"silent:{q}"): weight[q] for q in weight}
+        t2, w2 = {}, {}
+        for q, w in weight.items():
+            key = own.get(q, f"silent:{q}")
+            t2[key], w2[key] = terms.get(key, unseen), w
         out.append((name, prior, t2, w2))
     return out
 

@@ -18,6 +18,7 @@ import torch
 
 from hoirecon.errors import InputError
 from hoirecon.fitting.config import FitConfig
+from hoirecon.geometry.frames import body_forward
 from hoirecon.geometry.projection import silhouette
 from hoirecon.geometry.raycast import depth_map
 from hoirecon.geometry.rotations import rot6d_to_matrix
@@ -146,8 +147,9 @@ class FitProblem:
     Priors: ``scale_sigma`` (log-scale), ``upright`` (the object's up stays up), ``up`` (3,) gravity's
     up in the camera frame (None: the camera's -y, without the ground stage), ``floor`` the floor terms'
     points (:class:`FloorPoints`; None: no floor); ``facing`` (3,) unit horizontal, camera frame, the
-    way the object's front should face (:func:`facing_direction`; None: no facing prior); ``deep_fraction`` the deepest object points that the
-    penetration term also counts on their own (``FitConfig.penetration_deep_fraction``)."""
+    way the object's front should face (:func:`facing_direction`; None: no facing prior);
+    ``deep_fraction`` the deepest object points that the penetration term also counts on their own
+    (``FitConfig.penetration_deep_fraction``)."""
 
     device: torch.device
     camera: CameraIntrinsics
@@ -194,7 +196,8 @@ class FitProblem:
 
 def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det: ObjectDetection,
                   person_det: PersonDetection, camera: CameraIntrinsics, scale_sigma: float, upright: bool,
-                  cfg: FitConfig, device: str | torch.device, ground=None, facing: str | None = None) -> FitProblem:  # fmt: skip
+                  cfg: FitConfig, device: str | torch.device, ground=None,
+                  facing: str | None = None) -> FitProblem:  # fmt: skip
     """The :class:`FitProblem` of one image: subsampled point sets (``cfg``'s budgets, seeded with
     ``cfg.seed``), reduced masks, the body's depth map and signed-distance grid; with ``ground`` (a
     :class:`hoirecon.ground.GroundPrior`) gravity's up and the floor's points; with ``facing`` (a
@@ -297,8 +300,6 @@ def facing_direction(body: BodyFit, facing: str | None, ground=None) -> np.ndarr
     cart pushed); ``"toward"``, back at the body (a laptop's screen on the lap). Horizontal about
     gravity's up (``ground.up``; None: the camera's -y). None without ``facing`` or when the body's
     hips and shoulders give no direction."""
-    from hoirecon.geometry.frames import body_forward
-
     if facing is None:
         return None
     if facing not in FACING:
