@@ -4,6 +4,7 @@ the choice by analysis by synthesis, and --interaction end to end."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -132,6 +133,15 @@ def test_modes_are_compared_on_the_same_statements():
     assert _best("cup", mouth, cup) == "drink" and _best("cup", chest, cup) == "hold"
     before = dataclasses.replace(ModeConfig(), shared=False, temperature=None)
     assert mode_evidence(category_modes("cup"), mouth, np.ones(33), cup, PERSON_PX, config=before)[0].name == "hold"
+    # the formula: hold and drink share the hands and the head statements, each at the larger weight
+    # (hands 2: hold's, head 2: drink's); hold says nothing of the head's nearness but far, drink nothing
+    # of the hands' weight 2 but near: both on the same two statements, as a product
+    cfg = ModeConfig()
+    ev = {s.name: s for s in mode_evidence(category_modes("cup"), mouth, np.ones(33), cup, PERSON_PX)}
+    g = lambda x: cfg.floor + (1 - cfg.floor) * x  # noqa: E731
+    prior = {m["name"]: m["evidence"].get("prior", 1.0) for m in category_modes("cup")}
+    want = {n: prior[n] * math.prod(g(v) ** 2 for v in ev[n].terms.values()) for n in ("hold", "drink")}
+    assert ev["hold"].evidence / ev["drink"].evidence == pytest.approx(want["hold"] / want["drink"], rel=1e-9)
     # a mode silent about a statement scores it neutral, and the record keeps only what it says
     scores = {s.name: s for s in mode_evidence(category_modes("chair"), chest, np.ones(33), CHAIR_BACK, PERSON_PX)}
     assert not any(k.startswith("silent:") for s in scores.values() for k in s.terms)
