@@ -1,6 +1,6 @@
 # make demo : create .venv, install, reconstruct the example photo into out/camera
 # make test : the same set-up, then the test suite
-# make bench: stage seconds and memory, a 12-megapixel photo vs 640 px, body fit, detectors, object fitting (60 synthetic scenes), contacts, gravity and the floor (30 scenes), interaction modes (98 scenes of the 49 written recipes, then every one of the 87 categories once)
+# make bench: stage seconds and memory, a 12-megapixel photo vs 640 px, body fit, detectors, object fitting (60 synthetic scenes), contacts, gravity and the floor (30 scenes), interaction modes (98 scenes of the 49 written recipes, then every one of the 87 categories once), the chair's makes (16 scenes)
 # make clients: Blender + the Khronos glTF validator for tests/test_clients.py (where it can install them)
 # make eval-photos: the real photos of ../shared/eval/photos (boxes only, then the true object masks) into BENCHMARKS.md
 # make wheel-check: build the wheel, pip install it into a new venv (no make), run doctor and the example from it
@@ -50,6 +50,7 @@ bench: setup
 	$(PY) benchmarks/gravity_bench.py --per-case 3 --write BENCHMARKS.md
 	$(PY) benchmarks/mode_bench.py --per-recipe 2 --write BENCHMARKS.md
 	$(PY) benchmarks/mode_bench.py --sample --write BENCHMARKS.md
+	$(PY) benchmarks/make_bench.py --per-recipe 1 --write BENCHMARKS.md
 
 eval-photos: setup
 	$(PY) benchmarks/photos.py --write BENCHMARKS.md

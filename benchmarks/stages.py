@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("load", "perception", "body", "object_mesh", "contacts", "fitting")
+STAGES = ("load", "perception", "body", "ground", "object_mesh", "modes", "object_make", "contacts", "fitting")
 
 
 def run_once(image: Path, out: Path) -> tuple[dict[str, float], float, float]:

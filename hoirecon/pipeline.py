@@ -7,11 +7,12 @@ Every stage is timed; the seconds go to ``Reconstruction.timings``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -19,7 +20,8 @@ import numpy as np
 from hoirecon.body.fit import fit_body
 from hoirecon.config import CONFIG_VERSION, PipelineConfig, config_to_dict
 from hoirecon.contact import infer_contacts, make_contact_source
-from hoirecon.contact.modes import choose_candidates, mode_facing, mode_pose, pick_mode, touching_parts
+from hoirecon.contact.modes import (choose_candidates, contact_consistency, fit_agreement, mode_facing, mode_pose,
+                                    pick_mode, touching_parts)
 from hoirecon.contact.priors import category_modes, category_prior
 from hoirecon.errors import InputError, first_line
 from hoirecon.fitting.joint import fit_object
@@ -223,7 +225,7 @@ class Pipeline:
         with stage("ground"):
             body, gravity, ground = ground_stage(self.body_model, self.config, image, person, body, category, props.support)
         with stage("object_mesh"):
-            mesh = None
+            mesh, makes, make = None, [], None
             for entry, how, score in dir_hits if checked.mesh is None else ():  # the user's mesh folders
                 try:
                     mesh = objects.load_user_mesh(entry.path, category, size_m=entry.size_m, up=entry.up,
@@ -245,22 +247,44 @@ class Pipeline:
                                   else ellipse_mask(obj_det.box, image.width, image.height), size)  # fmt: skip
             elif mesh is None:
                 mesh = objects.object_mesh(category, checked.mesh)
+                if checked.mesh is None and self.config.fit.makes.enabled:  # the library's makes of the category
+                    named = objects.variant_for_label(category, label)
+                    makes = list(objects.variant_names(category)) if named is None else []
+                    if named is not None:  # the label names the make: "office chair"
+                        mesh = objects.build_mesh(category, named)
+                        make = {"make": named, "how": "label", "mode": None, "makes": []}
             _, scale_sigma = objects.size_prior(category)
-        with stage("contacts"):
+
+        def fit_mode(m: str, mesh, contacts):
+            upright, g = mode_pose(category, m, props.upright, ground)
+            return upright, fit_object(
+                body, mesh, contacts, obj_det, person, image.camera,
+                scale_sigma=scale_sigma, upright=upright, config=self.config.fit, device=self.config.device,
+                body_model=self.body_model, ground=g, facing=mode_facing(category, m),
+            )  # fmt: skip
+
+        with stage("modes"):
             choice, candidates = choose_candidates(
                 image, person, obj_det, body, None if gravity is None else gravity.up,
                 body_posture(image, person, body, gravity), category, forced, self.config.contact.modes,
             )  # fmt: skip
+        fits, uprights = {}, {}
+        if len(makes) > 1:
+            with stage("object_make"):  # analysis by synthesis: the make whose fit explains the photo best
+                mesh, make, fits[candidates[0]] = retrieve_make(
+                    [objects.build_mesh(category, n) for n in makes], candidates[0],
+                    lambda m, mesh: fit_mode(m, mesh, infer_contacts(self.contact_source, image, detections, body, mesh,
+                                                                     label, mode=m)[0])[1],
+                    category, self.config.contact.modes,
+                )  # fmt: skip
+        with stage("contacts"):
             found = {m: infer_contacts(self.contact_source, image, detections, body, mesh, label, mode=m) for m in candidates}
         with stage("fitting"):
-            fits, uprights = {}, {}
             for m in candidates:
-                uprights[m], g = mode_pose(category, m, props.upright, ground)
-                fits[m] = fit_object(
-                    body, mesh, found[m][0], obj_det, person, image.camera,
-                    scale_sigma=scale_sigma, upright=uprights[m], config=self.config.fit, device=self.config.device,
-                    body_model=self.body_model, ground=g, facing=mode_facing(category, m),
-                )  # fmt: skip
+                if m in fits:  # the chosen make's comparison fit is this mode's fit (the same fit)
+                    uprights[m] = mode_pose(category, m, props.upright, ground)[0]
+                else:
+                    uprights[m], fits[m] = fit_mode(m, mesh, found[m][0])
             mc = self.config.contact.modes
             touching = {m: touching_parts(f, mc.touch_m) for m, f in fits.items()} if len(fits) > 1 else None
             choice = pick_mode(choice, {m: f.losses for m, f in fits.items()}, mc, touching, category_modes(category))
@@ -273,6 +297,7 @@ class Pipeline:
             "object_category": category,
             "object_upright": uprights[choice.name],
             "interaction": choice.name,
+            "object_make": make,
             "label_match": {"how": match.how, "score": match.score, "matched": match.matched,
                             "nearest": match.nearest, "nearest_score": match.nearest_score},
             "object_box": photo.scale_box(obj_det.box, 1.0 / s).as_list(),
@@ -304,6 +329,33 @@ class Pipeline:
 
 #: a skin whose mesh differs from the fitted one by more than this (metres, any vertex) is not exported
 SKIN_TOLERANCE_M = 0.005
+
+
+def retrieve_make(meshes: list, mode: str, fit: Callable, category: str, config) -> tuple[Any, dict, Any]:
+    """The object stage's retrieval among a category's makes (``objects.json`` ``variants``), by
+    analysis by synthesis: each mesh of ``meshes`` is fitted with the interaction ``mode`` by
+    ``fit(mode, mesh) -> FitResult`` (the pipeline's joint fit, ``fit.makes``), and scored as the modes
+    are (:func:`hoirecon.contact.modes.fit_agreement`: its silhouette against the visible object mask,
+    contact distance, penetration, x the contact consistency of the parts it touches), except that the
+    contact distance counts beyond the best make's: the distance all the makes share says something
+    about the mode or the body, not about which make the photo shows. The best wins, ties to the
+    earlier (the category's own mesh first). ``config``: a ``ModeConfig``. Returns ``(mesh, record,
+    its fit)``, the record as ``params.json`` ``object.make`` has it: ``{"make", "how", "mode",
+    "makes": [{"name", "silhouette_iou", "contact_cm", "agreement", "consistency", "score"}]}``."""
+    fits = [fit(mode, mesh) for mesh in meshes]
+    gaps = [float(f.losses.get("contact_distance_m", float("nan"))) for f in fits]
+    floor = min((g for g in gaps if math.isfinite(g)), default=0.0)
+    rows = []
+    for mesh, f, gap in zip(meshes, fits, gaps):
+        agreement = fit_agreement({**f.losses, "contact_distance_m": gap - floor if math.isfinite(gap) else gap}, config)
+        consistency = contact_consistency(category_prior(category, mode), touching_parts(f, config.touch_m), config)
+        rows.append({"name": mesh.variant, "silhouette_iou": round(float(f.losses.get("silhouette_iou", 0.0)), 4),
+                     "contact_cm": round(100 * gap, 2) if math.isfinite(gap) else None,
+                     "agreement": round(agreement, 4), "consistency": round(consistency, 4),
+                     "score": round(agreement * consistency, 4)})  # fmt: skip
+    best = max(range(len(rows)), key=lambda i: (rows[i]["score"], -i))
+    record = {"make": rows[best]["name"], "how": "analysis-by-synthesis", "mode": mode, "makes": rows}
+    return meshes[best], record, fits[best]
 
 
 def body_skin(body_model, body) -> Skin | None:

@@ -228,6 +228,9 @@ class ObjectMesh:
     (so the object occupies y <= 0), centred on x and z; its "front" (the side a user faces) at -z.
     vertices: (V, 3) float32. faces: (F, 3) int64.
     part_of_vertex: (V,) int16 index into ``part_names``.
+    part_aliases: ``((missing part, part it has), ...)``: where the category's parts that this mesh
+        lacks are touched (a camp stool, a chair without a backrest, is carried by its seat).
+    variant: which make of the category (``objects.json`` ``variants``; "default": the entry's own).
     """
 
     category: str
@@ -237,9 +240,14 @@ class ObjectMesh:
     part_names: tuple[str, ...]
     source: str
     symmetry: str = "none"
+    part_aliases: tuple[tuple[str, str], ...] = ()
+    variant: str = "default"
 
     def part_vertices(self, name: str) -> np.ndarray:
-        """Indices (int64) of the vertices in part ``name`` (empty if the part does not exist)."""
+        """Indices (int64) of the vertices in part ``name`` (its alias's when the mesh lacks it; empty
+        if neither exists)."""
+        if name not in self.part_names:
+            name = dict(self.part_aliases).get(name, name)
         if name not in self.part_names:
             return np.zeros(0, dtype=np.int64)
         return np.flatnonzero(self.part_of_vertex == self.part_names.index(name))

@@ -1,6 +1,6 @@
 """Thumbnail sheet of every object category's library mesh: ``docs/object_sheet.png``.
 
-Each tile shows the category's procedural mesh (``hoirecon.objects.build_mesh``, at its real size
+Each tile shows a category's procedural mesh, and each of its ``variants`` (other makes: ``chair/office``), (``hoirecon.objects.build_mesh``, at its real size
 ``size_m``) from the front-right and a little above, coloured by part, labelled with the category key,
 its size and its part names in their colours. Offline, no GL and no window: a flat-shaded
 orthographic view rasterised by a small numpy z-buffer (back faces culled: every piece is a closed,
@@ -92,8 +92,8 @@ def render(vertices: np.ndarray, faces: np.ndarray, part_of_vertex: np.ndarray, 
     return image
 
 
-def draw(ax: plt.Axes, key: str, size_m: float, px: int = 360) -> None:
-    mesh = build_mesh(key)
+def draw(ax: plt.Axes, key: str, size_m: float, px: int = 360, variant: str = "default") -> None:
+    mesh = build_mesh(key, variant)
     v = mesh.vertices.astype(np.float64) * np.array([1.0, -1.0, -1.0])  # canonical (y down, front -z) -> y up, front +z
     image = render(v, mesh.faces, mesh.part_of_vertex, px)
     ax.imshow(image, interpolation="antialiased")
@@ -101,7 +101,7 @@ def draw(ax: plt.Axes, key: str, size_m: float, px: int = 360) -> None:
     ax.set_yticks([])
     for side in ax.spines.values():
         side.set_visible(False)
-    ax.set_title(f"{key}  {size_m:g} m", fontsize=8, pad=2)
+    ax.set_title(f"{key if variant == 'default' else key + '/' + variant}  {size_m:g} m", fontsize=8, pad=2)
     names = [TextArea(name, textprops=dict(color=PALETTE[i % len(PALETTE)], size=5.5, weight="bold"))
              for i, name in enumerate(mesh.part_names)]
     rows = [names[i:i + 4] for i in range(0, len(names), 4)]
@@ -120,23 +120,24 @@ def main(argv: list[str] | None = None) -> Path:
     ap.add_argument("--only", nargs="*", help="categories to draw (default: all)")
     args = ap.parse_args(argv)
     table = categories()
-    keys = [k for k in table if not args.only or k in args.only]
+    keys = [(k, None) for k in table if not args.only or k in args.only]
+    keys = [(k, v) for k, _ in keys for v in [None, *table[k].get("variants", [])]]  # every make of a category
     cols = min(args.cols, len(keys))
     rows = math.ceil(len(keys) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(1.75 * cols, 1.9 * rows), squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
-    for ax, key in zip(axes.flat, keys):
+    for ax, (key, var) in zip(axes.flat, keys):
         ax.set_axis_on()
-        draw(ax, key, table[key]["size_m"])
-    fig.suptitle(f"hoirecon object library: {len(keys)} categories (front-right view, coloured by part, metric size = "
+        draw(ax, key, (var or table[key])["size_m"], variant=var["name"] if var else "default")
+    fig.suptitle(f"hoirecon object library: {len(table)} categories, {len(keys)} meshes with the variants (front-right view, coloured by part, metric size = "
                  "largest extent)", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.985), h_pad=0.6, w_pad=0.3)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=args.dpi, facecolor="white")
     plt.close(fig)
-    print(f"wrote {out} ({len(keys)} categories)")
+    print(f"wrote {out} ({len(keys)} meshes)")
     return out
 
 

@@ -222,6 +222,7 @@ def test_json_reports_for_scripts(tmp_path):
     doc = _json.loads(r.stdout)
     cats = {c["category"]: c for c in doc["categories"]}
     assert len(cats) >= 60 and [m["name"] for m in cats["chair"]["modes"]][0] == "sit"
+    assert {"office", "camp_stool"} <= {m["name"] for m in cats["chair"]["makes"]} and cats["bench"]["makes"] == []
     assert doc["meshes"] == [{"file": str(d / "crate.obj"), "label": "wooden crate", "synonyms": [], "category": None,
                               "size_m": 0.4, "up": "+y", "parts": None}]  # fmt: skip
 

@@ -864,7 +864,7 @@ def test_params_schema_version(written):
 
     recon, out, paths = written
     p = _strict_json(paths["params.json"])
-    assert p["schema_version"] == SCHEMA_VERSION == 6 and list(p)[:2] == ["schema_version", "version"]
+    assert p["schema_version"] == SCHEMA_VERSION == 7 and list(p)[:2] == ["schema_version", "version"]
 
 
 # ---------------------------------------------------------------------------------------- skinned GLB

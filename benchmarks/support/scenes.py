@@ -803,8 +803,10 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
     )  # fmt: skip
 
 
-def generate_scene(category: str, seed: int = 0, index: int = 0, model=None, max_attempts: int = 40) -> BenchScene:
-    """One benchmark scene of ``category`` (or of a recipe of another mode, ``"chair/hand_on"``), deterministic in ``(seed, index)``: pose, shape, object
+def generate_scene(category: str, seed: int = 0, index: int = 0, model=None, max_attempts: int = 40,
+                   make: str = "default") -> BenchScene:  # fmt: skip
+    """One benchmark scene of ``category`` (or of a recipe of another mode, ``"chair/hand_on"``), with the
+    library mesh of its ``make`` (``objects.json`` variants), deterministic in ``(seed, index)``: pose, shape, object
     jitter and camera are drawn again (from the same random stream) until the primary contact holds,
     the body is fully in frame and at least ``min_object_px`` object pixels are visible."""
     from hoirecon.objects.library import build_mesh
@@ -815,7 +817,7 @@ def generate_scene(category: str, seed: int = 0, index: int = 0, model=None, max
     model = model if model is not None else default_model()
     settings = scene_settings()
     cfg = cfgs[category]
-    mesh = build_mesh(cfg.category)
+    mesh = build_mesh(cfg.category, make)
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(index)]))
     for attempt in range(max_attempts):
         scene = _build_scene(model, cfg, mesh, rng, settings, seed, index, attempt)

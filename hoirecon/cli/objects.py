@@ -14,7 +14,8 @@ from hoirecon.cli.options import JSON_OUT, MESH_DIR
 
 def objects_cmd(mesh_dir: Optional[list[Path]] = MESH_DIR, json_out: bool = JSON_OUT) -> None:
     """List the object categories (labels accepted by --object), their synonyms, parts, interaction
-    modes (accepted by --interaction; the first is the default) and sizes; with --mesh-dir (or
+    modes (accepted by --interaction; the first is the default), makes (other library meshes of the
+    category, chosen from the photo unless the label names one: "office chair") and sizes; with --mesh-dir (or
     HOIRECON_MESH_DIRS) also the meshes found there and the label each answers to.
 
     \b
@@ -34,17 +35,20 @@ def objects_cmd(mesh_dir: Optional[list[Path]] = MESH_DIR, json_out: bool = JSON
         for name, entry in sorted(categories().items()):
             cats.append({"category": name, "synonyms": list(entry.get("synonyms", [])), "parts": list(entry.get("parts", [])),
                          "modes": [{"name": m["name"], "about": m.get("about", "")} for m in category_modes(name)],
+                         "makes": [{"name": v["name"], "about": v["about"], "synonyms": v["synonyms"], "size_m": v["size_m"]}
+                                   for v in entry.get("variants", [])],
                          "size_m": entry["size_m"], "size_source": entry.get("size_source")})  # fmt: skip
         meshes = [{"file": str(e.path), "label": e.label, "synonyms": list(e.synonyms), "category": e.category,
                    "size_m": e.size_m, "up": e.up, "parts": e.parts} for e in meshdir.scan(dirs, print_notice)]  # fmt: skip
         print_json({"categories": cats, "meshes": meshes})
         return
     table = Table(show_header=True)
-    for col in ("category", "synonyms", "parts", "interaction modes", "size (m)"):
+    for col in ("category", "synonyms", "parts", "interaction modes", "makes", "size (m)"):
         table.add_column(col)
     for name, entry in sorted(categories().items()):
         modes = ", ".join(m["name"] for m in category_modes(name))
-        table.add_row(name, ", ".join(entry.get("synonyms", [])), ", ".join(entry.get("parts", [])), modes,
+        makes = ", ".join(v["name"] for v in entry.get("variants", []))
+        table.add_row(name, ", ".join(entry.get("synonyms", [])), ", ".join(entry.get("parts", [])), modes, makes,
                       f"{entry['size_m']:.2f}")
     Console().print(table)
     with user_errors():

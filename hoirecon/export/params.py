@@ -31,7 +31,7 @@ __all__ = ["build_params", "jsonable", "rotation_to_axis_angle", "PARAMS_VERSION
 
 PARAMS_VERSION = 1
 #: Version of ``params.schema.json`` that :func:`build_params` output conforms to.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 FRAMES = {
     "internal": "camera: x right, y down, z forward, metres",
@@ -173,6 +173,7 @@ def build_params(recon: Reconstruction, frame: str = "camera", camera_to_export:
             "category": mesh.category,
             "mesh_source": mesh.source,
             "label_match": recon.config.get("label_match"),
+            "make": recon.config.get("object_make"),
             "symmetry": mesh.symmetry,
             "rotation": np.asarray(obj.rotation, dtype=np.float64).reshape(3, 3),
             "rotation_axis_angle": rotation_to_axis_angle(obj.rotation),

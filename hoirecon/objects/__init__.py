@@ -9,7 +9,7 @@ Import order (no circles): ``catalog`` <- ``embedding`` <- ``labels`` <- ``libra
 from hoirecon.objects.catalog import ObjectProperties, categories
 from hoirecon.objects.labels import LabelMatch, match_label, resolve_label, resolve_label_verbose, resolve_or_proxy
 from hoirecon.objects.library import (OBJECT_SOURCES, build_mesh, load_user_mesh, object_mesh, properties,
-                                      read_mesh_file, size_prior)
+                                      read_mesh_file, size_prior, variant_for_label, variant_names)
 
 __all__ = ["categories", "resolve_label", "resolve_label_verbose", "resolve_or_proxy", "LabelMatch", "build_mesh", "load_user_mesh", "match_label",
-           "read_mesh_file", "size_prior", "properties", "ObjectProperties", "object_mesh", "OBJECT_SOURCES"]
+           "read_mesh_file", "size_prior", "properties", "ObjectProperties", "object_mesh", "OBJECT_SOURCES", "variant_names", "variant_for_label"]

@@ -26,6 +26,14 @@ Each entry (key = category name, ``snake_case``; keys starting with ``_`` are co
     "parts_note":  optional, why the category has a single part (a ball is all surface);
     "shape":       optional, the geometry as data (below); categories without it have a Python
                    builder in :mod:`hoirecon.objects.models` (not both).
+    "variants":    optional, other common makes of the category, each a mesh of its own that the
+                   object stage retrieves by analysis by synthesis (:mod:`hoirecon.objects.variants`):
+                   a list of ``{"name", "about", "synonyms" (labels that name this make: "office
+                   chair"), "size_m", "size_note", "shape", "part_aliases"}``; ``shape`` as below, its
+                   parts a subset of the entry's; ``part_aliases`` (optional) ``{missing part: part it
+                   has}``, where a contact pair of a missing part goes (a camp stool has no backrest:
+                   a hand on it or a carry grips the seat). The entry's own mesh is the variant
+                   ``"default"``.
 
 ``shape``: a list of pieces, each one closed surface of one part (several pieces may share a part),
 in the builders' frame: metres at real-world size, y up, the floor at y = 0, the front toward +z (the
@@ -94,14 +102,16 @@ from pathlib import Path
 from hoirecon.errors import InputError, shown
 
 __all__ = ["SYMMETRIES", "POSE_PRIORS", "SUPPORTS", "SIZE_SOURCES", "ObjectProperties", "categories",
-           "category_keys", "entry", "shape_spec", "normalise_label"]
+           "category_keys", "entry", "shape_spec", "variants", "normalise_label"]
 
 SYMMETRIES = ("none", "mirror_x", "rot_y", "sphere")
 POSE_PRIORS = ("upright", "any")
 SUPPORTS = ("floor", "either", "none")
 SIZE_SOURCES = ("standard", "manufacturer", "ergonomics", "anatomy")
 _REQUIRED = ("synonyms", "size_m", "size_source", "scale_sigma", "symmetry", "pose_prior", "support", "parts")
-_OPTIONAL = ("size_note", "parts_note", "shape")
+_OPTIONAL = ("size_note", "parts_note", "shape", "variants")
+_VARIANT_REQUIRED = ("name", "about", "synonyms", "size_m", "shape")
+_VARIANT_OPTIONAL = ("size_note", "part_aliases")
 
 
 @dataclass(frozen=True)
@@ -166,7 +176,27 @@ def _raw() -> dict[str, dict]:
                              f"not one of {', '.join(SUPPORTS)}")
         if not (float(item["size_m"]) > 0 and float(item["scale_sigma"]) > 0) or not item["parts"]:
             raise ValueError(f"objects.json: category '{key}' needs size_m > 0, scale_sigma > 0, parts")
+        _check_variants(key, item)
     return table
+
+
+def _check_variants(key: str, item: dict) -> None:
+    """``ValueError`` naming the category and the variant for a malformed ``variants`` list."""
+    names = ["default"]
+    for i, v in enumerate(item.get("variants", [])):
+        where = f"objects.json: category '{key}', variant {i} ('{v.get('name')}')"
+        missing = set(_VARIANT_REQUIRED) - set(v)
+        unknown = set(v) - set(_VARIANT_REQUIRED) - set(_VARIANT_OPTIONAL)
+        if missing or unknown:
+            raise ValueError(f"{where}: lacks {sorted(missing)} / has unknown fields {sorted(unknown)}")
+        if v["name"] in names:
+            raise ValueError(f"{where}: the name is taken")
+        names.append(v["name"])
+        if not float(v["size_m"]) > 0 or not (isinstance(v["shape"], list) and v["shape"]):
+            raise ValueError(f"{where}: needs size_m > 0 and a non-empty shape")
+        aliases = v.get("part_aliases", {})
+        if any(a not in item["parts"] or b not in item["parts"] for a, b in aliases.items()):
+            raise ValueError(f"{where}: part_aliases must map the entry's parts to the entry's parts")
 
 
 @functools.lru_cache(maxsize=1)
@@ -214,6 +244,13 @@ def shape_spec(key: str) -> list[dict] | None:
     entry(key)
     spec = _raw()[key].get("shape")
     return copy.deepcopy(spec) if spec is not None else None
+
+
+def variants(key: str) -> list[dict]:
+    """The ``variants`` of category ``key`` (copies; see the module docstring), ``[]`` when it has
+    none. Raises ``InputError`` for an unknown key."""
+    entry(key)
+    return copy.deepcopy(_raw()[key].get("variants", []))
 
 
 def normalise_label(text: str) -> str:

@@ -31,6 +31,7 @@ library mesh is watertight with consistent outward winding (pieces overlap; they
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from pathlib import Path
@@ -46,7 +47,7 @@ from hoirecon.objects.catalog import ObjectProperties
 from hoirecon.objects.labels import resolve_label
 from hoirecon.types import ObjectMesh
 
-__all__ = ["build_mesh", "load_user_mesh", "read_mesh_file", "size_prior", "properties", "MAX_USER_VERTICES",
+__all__ = ["build_mesh", "variant_names", "variant_for_label", "load_user_mesh", "read_mesh_file", "size_prior", "properties", "MAX_USER_VERTICES",
            "MAX_MESH_BYTES"]
 
 MAX_USER_VERTICES = 6000
@@ -266,10 +267,46 @@ def _build_cached(category: str) -> ObjectMesh:
     return _make(category, v, f, pov, names, f"library:{category}")
 
 
-def build_mesh(category: str) -> ObjectMesh:
+@functools.lru_cache(maxsize=None)
+def _build_variant(category: str, name: str) -> ObjectMesh:
+    spec = next(v for v in catalog.variants(category) if v["name"] == name)
+    parts = tuple(p for p in catalog.entry(category).parts if any(pc["part"] == p for pc in spec["shape"]))
+    pieces = models.shape_pieces(category, spec["shape"], parts=parts, size_m=spec["size_m"])
+    v, f, pov, names = S.merge(pieces, part_names=parts)
+    mesh = _make(category, canonicalise(v, spec["size_m"]), f, pov, names, f"library:{category}/{name}")
+    aliases = tuple((a, b) for a, b in spec.get("part_aliases", {}).items() if a not in names)
+    return dataclasses.replace(mesh, part_aliases=aliases, variant=name)
+
+
+def variant_names(category: str) -> tuple[str, ...]:
+    """The makes of category key ``category`` the library builds: ``("default", *objects.json
+    variants)``, the entry's own mesh first."""
+    return ("default", *(v["name"] for v in catalog.variants(category)))
+
+
+def variant_for_label(category: str, label: str | None) -> str | None:
+    """The variant of ``category`` a label names (one of its ``synonyms`` is the label or ends it as
+    whole words: "office chair", "my old office chair"), else None (the label names the category
+    only: the pipeline retrieves the make from the photo)."""
+    if not label:
+        return None
+    text = f" {catalog.normalise_label(label)}"
+    for v in catalog.variants(category):
+        if any(text.endswith(f" {catalog.normalise_label(syn)}") for syn in v["synonyms"]):
+            return v["name"]
+    return None
+
+
+def build_mesh(category: str, variant: str = "default") -> ObjectMesh:
     """The procedural library mesh of ``category`` (a key or any label ``resolve_label`` accepts) in
-    the canonical frame, at the category's typical size. Cached; arrays are read-only."""
+    the canonical frame, at the category's typical size; ``variant``: one of :func:`variant_names`
+    (another make of the category at its own size). Cached; arrays are read-only."""
     key = resolve_label(category)
+    if variant != "default":
+        if variant not in variant_names(key):
+            raise InputError(f"object category '{key}' has no variant '{shown(variant)}'; "
+                             f"known: {', '.join(variant_names(key))}")
+        return _build_variant(key, variant)
     if models.builder_for(key) is None:  # a category in the table without a builder
         raise InputError(f"no procedural mesh for object category '{key}'")
     return _build_cached(key)
