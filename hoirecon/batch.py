@@ -61,11 +61,11 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _UNSAFE = re.compile(r"[^\w.-]+")
 
 #: version of summary.csv's columns and summary.json's layout (``hoirecon/data/schemas/summary.schema.json``)
-SUMMARY_SCHEMA_VERSION = 2
+SUMMARY_SCHEMA_VERSION = 3
 
 SUMMARY_FIELDS = (
     "schema_version", "image", "name", "status", "seconds", "object_category", "object_label", "interaction",
-    "contact_distance_m",
+    "object_make", "contact_distance_m",
     "penetration_max_m", "silhouette_iou", "loss_total", "height_m", "quality", "quality_reasons", "worker_pid",
     "peak_rss_mb", "error",
 )  # fmt: skip
@@ -388,6 +388,7 @@ def process_item(item: BatchItem, out_root: str | os.PathLike[str]) -> dict[str,
             object_category=recon.fit.object.mesh.category,
             object_label=recon.detections.object.label,
             interaction=recon.interaction.name if recon.interaction is not None else None,
+            object_make=recon.fit.object.mesh.variant if recon.fit.object.mesh.source.startswith("library:") else None,
             contact_distance_m=_num(losses.get("contact_distance_m")),
             penetration_max_m=_num(losses.get("penetration_max_m")),
             silhouette_iou=_num(losses.get("silhouette_iou")),

@@ -99,6 +99,7 @@ def test_batch_isolates_bad_images_and_writes_summaries(tmp_path):
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert [r["status"] for r in rows] == ["failed", "ok", "ok", "failed"]
     assert rows[1]["object_category"] == "cup" and float(rows[1]["contact_distance_m"]) == pytest.approx(0.004)
+    assert rows[1]["object_make"] == "" and "object_make" in rows[0]  # the fake's mesh is no library make
     assert "corrupt or truncated" in rows[0]["error"]
     html = (out / "index.html").read_text()
     assert "good_0/overlay.png" in html and "good_0/turntable.gif" in html and "not an image file" in html

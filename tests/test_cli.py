@@ -29,6 +29,7 @@ def test_help_shows_examples_and_version():
 def test_objects_and_doctor_commands():
     res = runner.invoke(app, ["objects"])
     assert res.exit_code == 0 and "tennis_racket" in res.output and "camera_tripod" in res.output
+    assert "camp_stool" in res.output and "makes" in res.output
     res = runner.invoke(app, ["doctor"])
     assert res.exit_code == 0 and "mediapipe" in res.output and "torch" in res.output
 

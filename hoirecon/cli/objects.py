@@ -43,14 +43,20 @@ def objects_cmd(mesh_dir: Optional[list[Path]] = MESH_DIR, json_out: bool = JSON
         print_json({"categories": cats, "meshes": meshes})
         return
     table = Table(show_header=True)
-    for col in ("category", "synonyms", "parts", "interaction modes", "makes", "size (m)"):
+    for col in ("category", "synonyms", "parts", "interaction modes", "size (m)"):
         table.add_column(col)
+    makes = Table(show_header=True, title="makes (other library meshes of a category: the label names one, else the photo chooses)")
+    for col in ("category", "make", "labels that name it", "size (m)"):
+        makes.add_column(col)
     for name, entry in sorted(categories().items()):
         modes = ", ".join(m["name"] for m in category_modes(name))
-        makes = ", ".join(v["name"] for v in entry.get("variants", []))
-        table.add_row(name, ", ".join(entry.get("synonyms", [])), ", ".join(entry.get("parts", [])), modes, makes,
+        table.add_row(name, ", ".join(entry.get("synonyms", [])), ", ".join(entry.get("parts", [])), modes,
                       f"{entry['size_m']:.2f}")
+        for v in entry.get("variants", []):
+            makes.add_row(name, v["name"], ", ".join(v["synonyms"]), f"{v['size_m']:.2f}")
     Console().print(table)
+    if makes.row_count:
+        Console().print(makes)
     with user_errors():
         dirs = meshdir.mesh_dirs(list(mesh_dir or ()))
     if not dirs:

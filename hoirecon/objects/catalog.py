@@ -204,7 +204,8 @@ def _records() -> dict[str, ObjectProperties]:
     return {
         key: ObjectProperties(
             key=key,
-            synonyms=tuple(item["synonyms"]),
+            # a make's labels name the category too ("office chair" is a chair), after its own synonyms
+            synonyms=tuple(dict.fromkeys([*item["synonyms"], *(syn for v in item.get("variants", []) for syn in v["synonyms"])])),
             size_m=float(item["size_m"]),
             scale_sigma=float(item["scale_sigma"]),
             symmetry=str(item["symmetry"]),
