@@ -125,7 +125,8 @@ def test_properties():
         assert props.pose_prior == entry["pose_prior"]
         assert props.symmetry == entry["symmetry"] == build_mesh(key).symmetry
         assert props.size_prior == (props.size_m, props.scale_sigma) == size_prior(key)
-        assert props.parts == tuple(entry["parts"]) and props.synonyms == tuple(entry["synonyms"])
+        makes = [syn for v in entry.get("variants", []) for syn in v["synonyms"]]  # a make's labels name the category
+        assert props.parts == tuple(entry["parts"]) and props.synonyms == tuple(dict.fromkeys([*entry["synonyms"], *makes]))
     assert properties("mug") is properties("cup")  # labels resolve like everywhere else
     assert not properties("mug").upright and properties("dining table").upright
     with pytest.raises(AttributeError):
