@@ -339,10 +339,19 @@ def retrieve_make(meshes: list, mode: str, fit: Callable, category: str, config)
     contact distance, penetration, x the contact consistency of the parts it touches), except that the
     contact distance counts beyond the best make's: the distance all the makes share says something
     about the mode or the body, not about which make the photo shows. The best wins, ties to the
-    earlier (the category's own mesh first). ``config``: a ``ModeConfig``. Returns ``(mesh, record,
+    earlier (the category's own mesh first); a make for whose parts the mode has no contact pair
+    (``InputError`` from ``fit``) is left out. ``config``: a ``ModeConfig``. Returns ``(mesh, record,
     its fit)``, the record as ``params.json`` ``object.make`` has it: ``{"make", "how", "mode",
     "makes": [{"name", "silhouette_iou", "contact_cm", "agreement", "consistency", "score"}]}``."""
-    fits = [fit(mode, mesh) for mesh in meshes]
+    kept, fits = [], []
+    for mesh in meshes:  # a make the mode's contacts cannot reach (no part, no alias) is left out
+        try:
+            fits.append(fit(mode, mesh))
+            kept.append(mesh)
+        except InputError:
+            if mesh is meshes[0]:
+                raise
+    meshes = kept
     gaps = [float(f.losses.get("contact_distance_m", float("nan"))) for f in fits]
     floor = min((g for g in gaps if math.isfinite(g)), default=0.0)
     rows = []

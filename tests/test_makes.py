@@ -101,3 +101,16 @@ def test_a_benchmark_scene_is_built_with_the_make_asked_for(anny_body):
     assert sc.mesh.variant == "camp_stool" and sc.mode == "sit" and sc.primary_pair == ("buttocks", "seat")
     assert len(sc.contacts.human_vertices) > 0 and sc.object.mask.sum() > 0
     assert float(np.ptp(sc.mesh.vertices, axis=0).max()) == pytest.approx(0.44, abs=1e-3)  # the stool's own size
+
+
+def test_every_mode_reaches_every_make():
+    """Each mode of a category with makes has, on every make, a contact pair whose object part the make
+    has or aliases (else the make could not be compared under that mode)."""
+    from hoirecon.contact.priors import category_modes
+
+    for key in catalog.category_keys():
+        for name in variant_names(key)[1:]:
+            m = build_mesh(key, name)
+            for mode in category_modes(key):
+                required = [p for p in mode["pairs"] if not p.get("optional")] or mode["pairs"]
+                assert any(len(m.part_vertices(p["object"])) for p in required), (key, name, mode["name"])

@@ -27,7 +27,7 @@ Each entry (key = category name, ``snake_case``; keys starting with ``_`` are co
     "shape":       optional, the geometry as data (below); categories without it have a Python
                    builder in :mod:`hoirecon.objects.models` (not both).
     "variants":    optional, other common makes of the category, each a mesh of its own that the
-                   object stage retrieves by analysis by synthesis (:mod:`hoirecon.objects.variants`):
+                   pipeline retrieves by analysis by synthesis (``hoirecon.pipeline.retrieve_make``):
                    a list of ``{"name", "about", "synonyms" (labels that name this make: "office
                    chair"), "size_m", "size_note", "shape", "part_aliases"}``; ``shape`` as below, its
                    parts a subset of the entry's; ``part_aliases`` (optional) ``{missing part: part it
