@@ -246,13 +246,13 @@ class Pipeline:
                 mesh = proxy_mesh(obj_det.mask if obj_det.mask is not None and obj_det.mask.any()
                                   else ellipse_mask(obj_det.box, image.width, image.height), size)  # fmt: skip
             elif mesh is None:
-                mesh = objects.object_mesh(category, checked.mesh)
+                named = None
                 if checked.mesh is None and self.config.fit.makes.enabled:  # the library's makes of the category
                     named = objects.variant_for_label(category, label)
                     makes = list(objects.variant_names(category)) if named is None else []
                     if named is not None:  # the label names the make: "office chair"
-                        mesh = objects.build_mesh(category, named)
                         make = {"make": named, "how": "label", "mode": None, "makes": []}
+                mesh = objects.build_mesh(category, named) if named else objects.object_mesh(category, checked.mesh)
             _, scale_sigma = objects.size_prior(category)
 
         def fit_mode(m: str, mesh, contacts):
@@ -268,17 +268,22 @@ class Pipeline:
                 image, person, obj_det, body, None if gravity is None else gravity.up,
                 body_posture(image, person, body, gravity), category, forced, self.config.contact.modes,
             )  # fmt: skip
+        inferred: dict[tuple[str, str], tuple] = {}  # (mode, make) -> infer_contacts' answer, each inferred once
+
+        def contacts_for(m: str, mesh):
+            if (m, mesh.variant) not in inferred:
+                inferred[m, mesh.variant] = infer_contacts(self.contact_source, image, detections, body, mesh, label, mode=m)
+            return inferred[m, mesh.variant]
+
         fits, uprights = {}, {}
         if len(makes) > 1:
             with stage("object_make"):  # analysis by synthesis: the make whose fit explains the photo best
                 mesh, make, fits[candidates[0]] = retrieve_make(
                     [objects.build_mesh(category, n) for n in makes], candidates[0],
-                    lambda m, mesh: fit_mode(m, mesh, infer_contacts(self.contact_source, image, detections, body, mesh,
-                                                                     label, mode=m)[0])[1],
-                    category, self.config.contact.modes,
+                    lambda m, mesh: fit_mode(m, mesh, contacts_for(m, mesh)[0])[1], category, self.config.contact.modes,
                 )  # fmt: skip
         with stage("contacts"):
-            found = {m: infer_contacts(self.contact_source, image, detections, body, mesh, label, mode=m) for m in candidates}
+            found = {m: contacts_for(m, mesh) for m in candidates}
         with stage("fitting"):
             for m in candidates:
                 if m in fits:  # the chosen make's comparison fit is this mode's fit (the same fit)
