@@ -200,6 +200,9 @@ class BodyFit:
     part_of_vertex: (V,) int16 index into ``part_names`` (body-part segmentation of the vertices).
     params: body-model parameters, JSON-serialisable (lists/floats/strings).
     state: the model inputs that give ``vertices`` (None when the body did not come from a model fit).
+    regions: contact regions (``body_parts.json`` ``regions``: the sole, the back of the thigh, the
+        face): name -> (R,) int64 vertex indices (``hoirecon.body.model.body_regions``); empty when
+        the body did not come from a model, and a pair's region then falls back to its whole part.
     """
 
     model_name: str
@@ -212,6 +215,7 @@ class BodyFit:
     params: Mapping[str, Any]
     reprojection_error_px: float = float("nan")
     state: BodyState | None = None
+    regions: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def height_m(self) -> float:

@@ -118,3 +118,69 @@ def test_body_model_skin_is_the_fitted_body_with_rigid_bones_at_its_joints(model
     assert body_skin(body, fit) is not None
     moved = dataclasses.replace(fit, vertices=(v + [0.0, 0.02, 0.0]).astype(np.float32))  # not this skin's mesh
     assert body_skin(body, moved) is None and body_skin(body, dataclasses.replace(fit, state=None)) is None
+
+
+def test_annealed_robust_scale_reaches_a_seated_persons_legs(anny_body):
+    """A seated person's knees lie far from the standing start: at the final robust scale alone they are
+    outliers the pose prior outweighs; annealed from a wide scale, the fit follows them."""
+    from dataclasses import replace
+
+    from scipy.spatial.transform import Rotation
+
+    from hoirecon.body.fit import _annealed_sigma
+    from hoirecon.config import BodyFitConfig
+
+    cfg = BodyFitConfig()
+    assert _annealed_sigma(cfg, 0, 120) == pytest.approx(cfg.robust_sigma_start)
+    assert _annealed_sigma(cfg, 60, 120) == _annealed_sigma(cfg, 119, 120) == cfg.robust_sigma
+    sig = [_annealed_sigma(cfg, i, 120) for i in range(61)]
+    assert all(a >= b for a, b in zip(sig, sig[1:]))  # shrinks monotonically
+    assert _annealed_sigma(replace(cfg, robust_sigma_start=None), 0, 120) == cfg.robust_sigma
+
+    joints = list(anny_body.pose_joints)
+    pose = torch.zeros(len(joints), 3)
+    for side in "LR":  # thighs forward, shins down: seated
+        pose[joints.index(f"upperleg01.{side}"), 0] = -1.4
+        pose[joints.index(f"lowerleg01.{side}"), 0] = 1.4
+    cam = CameraIntrinsics(fx=800, fy=800, cx=320, cy=240, width=640, height=480)
+    R = Rotation.from_rotvec([0.15, 0.8, 0.0]).as_matrix().astype(np.float32)
+    person, kp_true = synthetic_person(anny_body, pose, R, np.array([0, 0.1, 3.0], np.float32), cam)
+    person = replace(person, world_keypoints=np.zeros((33, 3), np.float32))  # the 2D landmarks alone
+    legs = [KEYPOINT_NAMES.index(n) for n in ("left_knee", "right_knee", "left_ankle", "right_ankle")]
+
+    def leg_error(config) -> float:
+        fit = fit_body(anny_body, person, cam, config)
+        uv, true = cam.project(fit.keypoints3d.astype(np.float64)), cam.project(kp_true.astype(np.float64))
+        return float(np.linalg.norm(uv - true, axis=1)[legs].mean())
+
+    annealed, fixed = leg_error(cfg), leg_error(replace(cfg, robust_sigma_start=None))
+    assert annealed < 10.0 and annealed < 0.5 * fixed, (annealed, fixed)
+
+
+def test_contact_regions_are_the_touching_side_of_their_parts(anny_body):
+    """The sole is the bottom of the foot, the back of the thigh its back, the face the head's front;
+    every region lies inside its parts, and the fitted body carries them."""
+    from hoirecon.body.model import _part_rules, body_regions, region_names, segment_regions
+
+    parts, names = anny_body.part_segmentation()
+    v = anny_body.forward(torch.zeros(1, len(anny_body.pose_joints), 3), anny_body.default_shape()[None]).vertices[0].numpy()
+    regions = body_regions(anny_body)
+    assert set(regions) == set(region_names()) >= {"sole", "upper_foot", "back_of_thigh", "front_of_thigh", "face"}
+    for name, idx in regions.items():
+        allowed = [names.index(p) for p in _part_rules()["regions"][name]["parts"]]
+        assert len(idx) > 20 and np.isin(parts[idx], allowed).all(), name
+    foot = np.flatnonzero(parts == names.index("left_foot"))
+    sole = np.intersect1d(regions["sole"], foot)
+    assert v[sole, 1].mean() > np.percentile(v[foot, 1], 60)  # y down: the sole is the foot's bottom
+    assert not np.intersect1d(regions["sole"], regions["upper_foot"]).size
+    assert len(np.union1d(regions["sole"], regions["upper_foot"])) == (np.isin(parts, [names.index("left_foot"), names.index("right_foot")])).sum()
+    thigh = np.flatnonzero(parts == names.index("left_thigh"))
+    assert v[np.intersect1d(regions["back_of_thigh"], thigh), 2].mean() > v[thigh, 2].mean() + 0.03  # z back
+    assert v[np.intersect1d(regions["front_of_thigh"], thigh), 2].mean() < v[thigh, 2].mean() - 0.03
+    head = np.flatnonzero(parts == names.index("head"))
+    mid = 0.5 * (v[head, 2].min() + v[head, 2].max())  # z back: the face lies in the head's front half
+    # (less eyes, teeth and tongue inside the head, whose forward-facing vertices count too)
+    assert (v[regions["face"], 2] < mid).mean() > 0.8 and (v[head, 2] > mid).mean() > 0.2
+    # the normals' sign does not depend on the mesh's winding
+    flipped = segment_regions(v, anny_body.faces[:, ::-1], parts, names)
+    assert all(np.array_equal(flipped[k], regions[k]) for k in regions)

@@ -71,3 +71,31 @@ def test_unknown_category_prior_is_an_input_error():
 
     with pytest.raises(InputError, match="no contact prior"):
         category_prior("giraffe")
+
+
+def test_pairs_name_known_regions_and_contacts_keep_to_them(rest_body, camera):
+    """A pair's ``region`` (contacts.json) is one of body_parts.json's; the contacts of a skateboard
+    ridden are the soles, not whole feet, and a body without regions falls back to the whole part."""
+    from dataclasses import replace
+
+    from hoirecon.body.model import region_names
+
+    known = set(region_names())
+    named = {p["region"] for e in contact_priors().values() for m in e["modes"] for p in m["pairs"] if "region" in p}
+    assert named and named <= known, named - known
+    mesh = build_mesh("skateboard")
+    box = np.zeros((camera.height, camera.width), bool)
+    box[:, :] = True  # every vertex projects onto the object: no narrowing by the image
+    from hoirecon.types import Box, ObjectDetection
+
+    obj = ObjectDetection(label="skateboard", box=Box(0, 0, camera.width - 1, camera.height - 1), mask=box, backend="test")
+    c = infer_contacts(rest_body, mesh, obj, camera, 800.0, mode="ride")
+    feet = [rest_body.part_names.index(n) for n in ("left_foot", "right_foot")]
+    assert {("left_foot", "deck"), ("right_foot", "deck")} <= set(c.pairs)
+
+    def on_feet(cs):
+        return cs.human_vertices[np.isin(rest_body.part_of_vertex[cs.human_vertices], feet)]
+
+    assert np.isin(on_feet(c), rest_body.regions["sole"]).all()
+    whole = infer_contacts(replace(rest_body, regions={}), mesh, obj, camera, 800.0, mode="ride")
+    assert len(on_feet(whole)) == int(np.isin(rest_body.part_of_vertex, feet).sum()) > 2 * len(on_feet(c))

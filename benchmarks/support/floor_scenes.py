@@ -177,6 +177,7 @@ def generate_floor_scene(case: str, seed: int = 0, index: int = 0, model=None, m
             part_of_vertex=base.body.part_of_vertex, part_names=base.body.part_names, params=params,
             state=BodyState(pose=base.pose, shape=base.shape, orient=orient.astype(np.float32),
                             transl=np.asarray(t_full, np.float32)),
+            regions=base.body.regions,
         )  # fmt: skip
         person = PersonDetection(box=Box.from_mask(pmask), mask=pmask, keypoints=noisy, visibility=vis,
                                  world_keypoints=world, backend="synthetic")  # fmt: skip

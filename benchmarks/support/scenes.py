@@ -673,7 +673,7 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
                  seed: int, index: int, attempt: int) -> BenchScene | None:  # fmt: skip
     from scipy.spatial.transform import Rotation
 
-    from hoirecon.body.model import KEYPOINT_NAMES
+    from hoirecon.body.model import KEYPOINT_NAMES, body_regions
 
     # --- body, canonical frame
     sigma = float(settings["pose_jitter_rad"])
@@ -787,6 +787,7 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
         params=model.export_params(pose, shape, orient, t),
         state=BodyState(pose=pose.numpy().astype(np.float32), shape=shape.numpy().astype(np.float32),
                         orient=orient.astype(np.float32), transl=np.asarray(t, np.float32)),
+        regions=body_regions(model),
     )  # fmt: skip
     person = PersonDetection(box=Box.from_mask(pmask), mask=pmask, keypoints=noisy, visibility=vis, world_keypoints=world,
                              backend="synthetic")  # fmt: skip

@@ -107,7 +107,7 @@ def make_scene(
 
 def posed_body(model, pose: torch.Tensor, rotation: np.ndarray, translation: np.ndarray) -> BodyFit:
     """A BodyFit from a body model at a known pose, rotated and placed in the camera frame."""
-    from hoirecon.body.model import KEYPOINT_NAMES
+    from hoirecon.body.model import KEYPOINT_NAMES, body_regions
 
     with torch.no_grad():
         out = model.forward(pose[None], model.default_shape()[None])
@@ -118,6 +118,7 @@ def posed_body(model, pose: torch.Tensor, rotation: np.ndarray, translation: np.
     return BodyFit(
         model_name=model.name, vertices=v.astype(np.float32), faces=model.faces, keypoints3d=k.astype(np.float32),
         keypoint_names=KEYPOINT_NAMES, part_of_vertex=parts, part_names=names, params={},
+        regions=body_regions(model),
     )  # fmt: skip
 
 

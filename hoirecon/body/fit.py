@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hoirecon.body.model import KEYPOINT_NAMES, BodyModel
+from hoirecon.body.model import KEYPOINT_NAMES, BodyModel, body_regions
 from hoirecon.config import BodyFitConfig
 from hoirecon.types import BodyFit, BodyState, CameraIntrinsics, PersonDetection
 
@@ -169,6 +169,16 @@ def reprojection_loss(kp: torch.Tensor, camera: CameraIntrinsics, xy: torch.Tens
     return (weight * _gmof(res, sigma)).sum() / weight.sum().clamp(min=1e-6) / sigma**2
 
 
+def _annealed_sigma(config: BodyFitConfig, step: int, steps: int) -> float:
+    """The robust scale at ``step`` of the full phase: from ``robust_sigma_start`` down to
+    ``robust_sigma`` (geometrically) over its first ``anneal_fraction`` of ``steps``, then constant."""
+    start = config.robust_sigma_start
+    n = max(1, int(config.anneal_fraction * steps))
+    if start is None or start <= config.robust_sigma or step >= n:
+        return config.robust_sigma
+    return float(start * (config.robust_sigma / start) ** (step / n))
+
+
 def fit_body(
     model: BodyModel,
     person: PersonDetection,
@@ -262,7 +272,7 @@ def fit_body(
             out["unseen_limbs"] = gravity.w_limbs * total
         return out
 
-    def losses(use_all: bool) -> dict[str, torch.Tensor]:
+    def losses(use_all: bool, sigma: float = sigma) -> dict[str, torch.Tensor]:
         out = model.forward(pose, shape)
         R = roma.rotvec_to_rotmat(orient)
         kp = out.keypoints @ R.transpose(-1, -2) + transl[:, None]
@@ -290,9 +300,10 @@ def fit_body(
             sum(losses(False).values()).backward()
             opt.step()
     opt = torch.optim.Adam([orient, transl, pose, shape], lr=config.lr if gravity is None else gravity.lr)
-    for _ in range(config.steps_full if gravity is None else gravity.steps):
+    steps = config.steps_full if gravity is None else gravity.steps
+    for i in range(steps):
         opt.zero_grad()
-        sum(losses(True).values()).backward()
+        sum(losses(True, _annealed_sigma(config, i, steps) if gravity is None else sigma).values()).backward()
         opt.step()
 
     with torch.no_grad():
@@ -323,4 +334,5 @@ def fit_body(
             orient=orient.detach()[0].cpu().numpy().astype(np.float32),
             transl=transl.detach()[0].cpu().numpy().astype(np.float32),
         ),
+        regions=body_regions(model),
     )

@@ -114,6 +114,57 @@ def segment_parts(
     return part.astype(np.int16), names
 
 
+def region_names() -> tuple[str, ...]:
+    """The contact regions ``body_parts.json`` defines (``regions``), data order."""
+    return tuple(k for k in _part_rules().get("regions", {}) if not k.startswith("_"))
+
+
+def segment_regions(rest_vertices: np.ndarray, faces: np.ndarray, part_of_vertex: np.ndarray,
+                    names: tuple[str, ...]) -> dict[str, np.ndarray]:  # fmt: skip
+    """The contact regions of ``body_parts.json`` (``regions``) on a body model's mesh: name -> (R,)
+    int64 indices of the vertices of the region's parts whose outward normal in the rest pose makes a
+    cosine of at least ``min_cos`` (at most ``max_cos``) with the region's ``normal``.
+
+    rest_vertices: (V, 3) the rest pose, canonical frame (x left, y down, z back), metres; faces: (F, 3);
+    part_of_vertex: (V,) index into ``names`` (:func:`segment_parts`)."""
+    v = np.asarray(rest_vertices, np.float64)
+    f = np.asarray(faces, np.int64)
+    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # area-weighted face normals
+    vn = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(vn, f[:, k], fn)
+    # outward: the mesh's winding may be either way; the normals must point away from the centroid on the whole
+    if float(((v - v.mean(0)) * vn).sum()) < 0:
+        vn = -vn
+    vn /= np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
+    index = {n: i for i, n in enumerate(names)}
+    out = {}
+    for name, rule in _part_rules().get("regions", {}).items():
+        if name.startswith("_"):
+            continue
+        cos = vn @ (np.asarray(rule["normal"], np.float64) / np.linalg.norm(rule["normal"]))
+        sel = np.isin(part_of_vertex, [index[p] for p in rule["parts"] if p in index])
+        sel &= (cos >= float(rule.get("min_cos", -1.0))) & (cos <= float(rule.get("max_cos", 1.0)))
+        out[name] = np.flatnonzero(sel).astype(np.int64)
+    return out
+
+
+def body_regions(model) -> dict[str, np.ndarray]:
+    """:func:`segment_regions` of a :class:`BodyModel` in its rest pose (zero pose, default shape),
+    computed once per model object."""
+    cached = getattr(model, "_hoirecon_regions", None)
+    if cached is None:
+        pv, names = model.part_segmentation()
+        with torch.no_grad():
+            out = model.forward(torch.zeros(1, len(model.pose_joints), 3, device=model.device), model.default_shape()[None])
+        cached = segment_regions(out.vertices[0].cpu().numpy(), model.faces, pv, names)
+        try:
+            model._hoirecon_regions = cached
+        except AttributeError:  # a model object without a __dict__: computed each time
+            pass
+    return cached
+
+
 def top_influences(indices: np.ndarray, weights: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray, float]:
     """The ``k`` largest skinning weights per vertex: ``(joints (V, k) uint16, weights (V, k) float32
     summing to 1, the largest weight sum dropped)``. ``indices``/``weights``: (V, N) sparse influences

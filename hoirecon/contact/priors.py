@@ -126,6 +126,9 @@ def infer_contacts(
         if pair["body"] not in body.part_names:
             continue
         verts = np.flatnonzero(body.part_of_vertex == body.part_names.index(pair["body"]))
+        region = np.intersect1d(verts, body.regions.get(pair.get("region"), []))
+        if len(region):  # the side of the part that touches: the sole on a deck, the back of the thigh
+            verts = region
         overts = mesh.part_vertices(pair["object"])
         if len(verts) == 0 or len(overts) == 0:
             continue
