@@ -68,7 +68,14 @@ class BodyFitConfig:
     is an outlier whose pull the pose prior outweighs: on the eight photos of ``make eval-photos`` the
     mean landmark error after the fit was 0.86 % of the person box's diagonal without annealing and
     0.50 % with it (leg landmarks of the two seated people 5.0 % and 3.7 % against 0.5 % and 0.6 %),
-    at the same 120 steps."""
+    at the same 120 steps.
+
+    ``w_silhouette``: the body's 2D silhouette against the person's mask (the object's mask may hide
+    the person; :func:`hoirecon.body.fit.silhouette_loss`): ``silhouette_vertices`` projected body
+    vertices must lie on it; with ``silhouette_cover`` > 0, ``silhouette_pixels`` of the mask's pixels
+    must also lie near the body. The cover direction is off by default: loose clothing (a spacesuit)
+    pulled the fitted arms out to fill it, and one hand through the helmet held beside it. 0 turns the
+    term off."""
 
     steps_global: int = 40
     steps_full: int = 120
@@ -82,6 +89,10 @@ class BodyFitConfig:
     robust_sigma: float = 0.05  # in units of the person box's diagonal
     robust_sigma_start: float | None = 0.2  # annealed from this down to robust_sigma (None: no annealing)
     anneal_fraction: float = 0.5  # of the full phase's steps
+    w_silhouette: float = 3.0  # the body's 2D silhouette against the person's mask (0: off)
+    silhouette_pixels: int = 1500  # mask pixels sampled
+    silhouette_vertices: int = 1500  # body vertices projected
+    silhouette_cover: float = 0.0  # the weight of the cover direction (mask pixels to the body) against the inside one
 
 
 @dataclass(frozen=True)

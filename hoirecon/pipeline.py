@@ -221,9 +221,10 @@ class Pipeline:
                 self.notice(f"{image_path.name}: object {match.describe()}")
         props = objects.properties(category)
         with stage("body"):
-            body = fit_body(self.body_model, person, image.camera, self.config.body_fit)
+            body = fit_body(self.body_model, person, image.camera, self.config.body_fit, occluders=obj_det.mask)
         with stage("ground"):
-            body, gravity, ground = ground_stage(self.body_model, self.config, image, person, body, category, props.support)
+            body, gravity, ground = ground_stage(self.body_model, self.config, image, person, body, category, props.support,
+                                                 occluders=obj_det.mask)
         with stage("object_mesh"):
             mesh, makes, make = None, [], None
             for entry, how, score in dir_hits if checked.mesh is None else ():  # the user's mesh folders
@@ -385,7 +386,7 @@ def body_skin(body_model, body) -> Skin | None:
     return skin
 
 
-def ground_stage(body_model, config, image, person, body, category: str, support: str):
+def ground_stage(body_model, config, image, person, body, category: str, support: str, occluders=None):
     """Gravity (``hoirecon.ground.estimate_gravity``), the body fit's gravity phase, and what the joint
     fit needs of the floor, as the pipeline runs them: ``(body, gravity, ground prior)``, the last two
     None when ``config.ground`` is off. ``config``: a PipelineConfig; ``image``: the ImageInput (its
@@ -402,7 +403,7 @@ def ground_stage(body_model, config, image, person, body, category: str, support
     seated = any(p.get("body") == "buttocks" for p in category_prior(category).get("pairs", []))
     prior = G.body_prior(gravity, body.state, seen, cfg, seated_hint=seated)
     if prior is not None:
-        body = fit_body(body_model, person, image.camera, config.body_fit, targets=tg, gravity=prior)
+        body = fit_body(body_model, person, image.camera, config.body_fit, targets=tg, gravity=prior, occluders=occluders)
     return body, gravity, G.ground_prior(gravity, seen, support, cfg)
 
 

@@ -184,3 +184,44 @@ def test_contact_regions_are_the_touching_side_of_their_parts(anny_body):
     # the normals' sign does not depend on the mesh's winding
     flipped = segment_regions(v, anny_body.faces[:, ::-1], parts, names)
     assert all(np.array_equal(flipped[k], regions[k]) for k in regions)
+
+
+def test_silhouette_term_against_a_brute_force_reference(rest_body, camera):
+    """The body fit's silhouette Chamfer (sampled mask pixels to the nearest projected vertex, projected
+    vertices' distance outside the mask or an occluder) against cKDTree and an exhaustive search; it
+    vanishes on the body's own silhouette, grows as the body slides off it, and an occluder's pixels
+    count as the person's."""
+    from dataclasses import replace
+
+    from scipy.spatial import cKDTree
+
+    from hoirecon.body.fit import silhouette_loss, silhouette_targets
+    from hoirecon.config import BodyFitConfig
+    from hoirecon.geometry.projection import silhouette
+
+    uv = camera.project(rest_body.vertices.astype(np.float64))
+    mask = silhouette(uv, rest_body.faces, camera.height, camera.width)
+    person = type("P", (), {"mask": mask})()
+    cfg = BodyFitConfig(w_silhouette=1.0, silhouette_pixels=400, silhouette_vertices=600)
+    scale = 500.0
+    V = torch.as_tensor(rest_body.vertices)
+    for dx in (0.0, 0.15):  # metres, sideways
+        shifted = V + torch.tensor([dx, 0.0, 0.0])
+        sil = silhouette_targets(person, camera, scale, cfg, len(V))
+        fast = float(silhouette_loss(shifted, camera, sil, scale))
+        p = camera.project(shifted.numpy().astype(np.float64))[sil.vertices.numpy()]
+        cover = cKDTree(p).query(sil.pixels.numpy())[0].mean() / scale
+        on = np.argwhere(mask)[:, ::-1] + 0.5  # (x, y) pixel centres of the mask
+        outside = np.array([0.0 if mask[int(y), int(x)] else np.min(np.hypot(*(on - [x, y]).T)) for x, y in p]) / scale
+        slow = cover + outside.mean()
+        assert fast == pytest.approx(slow, rel=0.05, abs=2e-4), (dx, fast, slow)
+        if dx == 0.0:
+            assert fast < 0.02  # the sampled vertices lie a few pixels apart
+            at_rest = fast
+    assert fast > 5 * at_rest
+    # the body slid onto an occluder (the object in front of the person) is not outside the person
+    beside = np.zeros_like(mask)
+    beside[:, : int(camera.project(np.array([[0.15 + rest_body.vertices[:, 0].max(), 0, 3.0]]))[0, 0]) + 2] = True
+    sil = silhouette_targets(person, camera, scale, cfg, len(V), occluders=beside | mask)
+    assert float(silhouette_loss(V + torch.tensor([0.15, 0.0, 0.0]), camera, sil, scale)) < fast
+    assert silhouette_targets(person, camera, scale, replace(cfg, w_silhouette=0.0), len(V)) is None  # off

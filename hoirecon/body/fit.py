@@ -1,8 +1,9 @@
 """Fit a body model to one person's 2D landmarks (SMPLify style, plain torch on any device).
 
 Camera model: ``x_cam = R @ x_canonical + t`` then pinhole projection with the image intrinsics.
-Losses: robust (Geman-McClure) 2D reprojection weighted by landmark visibility; 3D limb directions
-from MediaPipe's world landmarks (camera-aligned); pose and shape regularisers.
+Losses: robust (Geman-McClure) 2D reprojection weighted by landmark visibility, its scale annealed
+from wide to narrow; 3D limb directions from MediaPipe's world landmarks (camera-aligned); the body's
+2D silhouette against the person's mask (an occluder's pixels allowed); pose and shape regularisers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 
 from hoirecon.body.model import KEYPOINT_NAMES, BodyModel, body_regions
 from hoirecon.config import BodyFitConfig
+from hoirecon.geometry.torchops import nearest_distances, sample_image
 from hoirecon.types import BodyFit, BodyState, CameraIntrinsics, PersonDetection
 
 # MediaPipe Pose landmark index for each of KEYPOINT_NAMES (None: MediaPipe has no such point).
@@ -169,6 +171,53 @@ def reprojection_loss(kp: torch.Tensor, camera: CameraIntrinsics, xy: torch.Tens
     return (weight * _gmof(res, sigma)).sum() / weight.sum().clamp(min=1e-6) / sigma**2
 
 
+@dataclass(frozen=True)
+class SilhouetteTargets:
+    """The person's mask as the body fit reads it. pixels: (K, 2) px, a fixed sample of the mask's
+    pixel centres; outside: (H, W) distance (in units of ``scale_px``) from each pixel to the mask or
+    an occluder (where the body may be hidden), 0 on them; vertices: (P,) int64, the body vertices
+    projected."""
+
+    pixels: torch.Tensor
+    outside: torch.Tensor
+    vertices: torch.Tensor
+
+
+def silhouette_targets(person: PersonDetection, camera: CameraIntrinsics, scale_px: float, config: BodyFitConfig,
+                       num_vertices: int, occluders: np.ndarray | None = None,
+                       device: str | torch.device = "cpu") -> SilhouetteTargets | None:  # fmt: skip
+    """The silhouette term's data, or None without a person mask of the camera's size."""
+    import cv2
+
+    mask = None if person.mask is None else np.asarray(person.mask, bool)
+    if mask is None or mask.shape != (camera.height, camera.width) or not mask.any() or config.w_silhouette <= 0:
+        return None
+    allowed = mask if occluders is None or np.shape(occluders) != mask.shape else mask | np.asarray(occluders, bool)
+    outside = cv2.distanceTransform((~allowed).astype(np.uint8), cv2.DIST_L2, 5).astype(np.float32) / scale_px
+    rng = np.random.default_rng(0)
+    ys, xs = np.nonzero(mask)
+    pick = rng.choice(len(xs), size=min(len(xs), config.silhouette_pixels), replace=False)
+    verts = rng.choice(num_vertices, size=min(num_vertices, config.silhouette_vertices), replace=False)
+    return SilhouetteTargets(
+        pixels=torch.as_tensor(np.stack([xs[pick], ys[pick]], 1) + 0.5, dtype=torch.float32, device=device),
+        outside=torch.as_tensor(outside, device=device),
+        vertices=torch.as_tensor(np.sort(verts), dtype=torch.int64, device=device),
+    )
+
+
+def silhouette_loss(vertices: torch.Tensor, camera: CameraIntrinsics, sil: SilhouetteTargets, scale_px: float,
+                    cover_weight: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """The body's 2D silhouette Chamfer against the person's mask, in units of ``scale_px``: the mean
+    distance of the projected vertices outside the mask and the occluders (the body stays on the
+    person's pixels) plus ``cover_weight`` times the mean distance from the mask's pixels to the
+    nearest projected body vertex (the mask is covered). vertices: (V, 3) camera frame."""
+    uv = _project(vertices[sil.vertices], camera)
+    inside = sample_image(sil.outside, uv).mean()
+    if cover_weight <= 0:
+        return inside
+    return cover_weight * nearest_distances(sil.pixels[None], uv[None], back=False)[0].mean() / scale_px + inside
+
+
 def _annealed_sigma(config: BodyFitConfig, step: int, steps: int) -> float:
     """The robust scale at ``step`` of the full phase: from ``robust_sigma_start`` down to
     ``robust_sigma`` (geometrically) over its first ``anneal_fraction`` of ``steps``, then constant."""
@@ -186,8 +235,12 @@ def fit_body(
     config: BodyFitConfig = BodyFitConfig(),
     targets: KeypointTargets | None = None,
     gravity: GravityPrior | None = None,
+    occluders: np.ndarray | None = None,
 ) -> BodyFit:
-    """Fit ``model`` to the person's landmarks. Returns the body in the camera frame.
+    """Fit ``model`` to the person's landmarks and mask. Returns the body in the camera frame.
+
+    ``occluders``: (H, W) bool, pixels where the body may be hidden (the object's mask): projected body
+    vertices there are not outside the person's silhouette.
 
     With ``gravity`` this is the gravity phase instead: it continues from ``gravity.init`` for
     ``gravity.steps`` steps of every loss of the fit plus ``torso_up`` (the torso's tilt from gravity's
@@ -210,7 +263,9 @@ def fit_body(
     pose = torch.zeros(1, len(model.pose_joints), 3, device=dev)
     shape = model.default_shape()[None].clone()
     with torch.no_grad():
-        rest = model.forward(pose, shape).keypoints[0]
+        rest_out = model.forward(pose, shape)
+    rest = rest_out.keypoints[0]
+    sil = silhouette_targets(person, camera, tg.scale_px, config, rest_out.vertices.shape[1], occluders, dev)
     R0 = torch.as_tensor(_initial_rotation(person), dtype=torch.float32, device=dev)
     # Depth from the least foreshortened torso segment: z = f * length_3d / length_px.
     pairs = [("left_shoulder", "right_shoulder"), ("left_hip", "left_shoulder"), ("right_hip", "right_shoulder"),
@@ -278,6 +333,9 @@ def fit_body(
         kp = out.keypoints @ R.transpose(-1, -2) + transl[:, None]
         reproj = reprojection_loss(kp[0], camera, xy, w, tg.scale_px, sigma, None if use_all else torso)
         terms = {"reproj": config.w_reproj * reproj}
+        if sil is not None and use_all:
+            V = out.vertices[0] @ R[0].T + transl[0]
+            terms["silhouette"] = config.w_silhouette * silhouette_loss(V, camera, sil, tg.scale_px, config.silhouette_cover)
         if dirs is not None:
             d = kp[0, seg_b] - kp[0, seg_a]
             d = d / d.norm(dim=-1, keepdim=True).clamp(min=1e-6)
