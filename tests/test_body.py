@@ -215,10 +215,12 @@ def test_silhouette_term_against_a_brute_force_reference(rest_body, camera):
         outside = np.array([0.0 if mask[int(y), int(x)] else np.min(np.hypot(*(on - [x, y]).T)) for x, y in p]) / scale
         slow = cover + outside.mean()
         assert fast == pytest.approx(slow, rel=0.05, abs=2e-4), (dx, fast, slow)
+        inside_only = float(silhouette_loss(shifted, camera, sil, scale, cover_weight=0.0))  # the shipped default
+        assert inside_only == pytest.approx(outside.mean(), rel=0.05, abs=2e-4), (dx, inside_only)
         if dx == 0.0:
             assert fast < 0.02  # the sampled vertices lie a few pixels apart
             at_rest = fast
-    assert fast > 5 * at_rest
+    assert fast > 5 * at_rest and inside_only > 0.01  # slid 15 cm off the mask
     # the body slid onto an occluder (the object in front of the person) is not outside the person
     beside = np.zeros_like(mask)
     beside[:, : int(camera.project(np.array([[0.15 + rest_body.vertices[:, 0].max(), 0, 3.0]]))[0, 0]) + 2] = True
