@@ -88,6 +88,43 @@ def test_region_samples_lie_on_the_contact_region():
     assert (pts[:, 0] >= 0.5 - 1e-6).all()
 
 
+def test_contact_distance_is_to_the_region_surface():
+    """The contact distance people read (``contact_distance_m``): per pair, the closest 30 % of its
+    body vertices to the object region's surface, against the distances to the boxes in closed form.
+    A hand flat 5 mm above the middle of a coarse deck (vertices 20 to 80 cm apart) reads 5 mm, not the
+    30 cm to the nearest vertex; another pair's region does not count."""
+    from hoirecon.fitting.problem import contact_distance
+    from hoirecon.types import ContactSet
+
+    deck = trimesh.creation.box([0.8, 0.015, 0.2])  # corners only: vertices 20 to 80 cm apart
+    side = trimesh.creation.box([0.2, 0.2, 0.2])
+    side.apply_translation([1.5, 0, 0])
+    V = np.concatenate([deck.vertices, side.vertices]).astype(np.float32)
+    F = np.concatenate([deck.faces, side.faces + len(deck.vertices)])
+    top = np.flatnonzero(np.isclose(V[:, 1], 0.0075) & (V[:, 0] < 1.0))
+    far = np.arange(len(deck.vertices), len(V))
+    rng = np.random.default_rng(0)
+    hand = np.c_[rng.uniform(-0.1, 0.1, 50), np.full(50, 0.0075 + 0.005), rng.uniform(-0.05, 0.05, 50)]
+    foot = np.c_[rng.uniform(-0.3, 0.3, 80), rng.uniform(0.02, 0.1, 80), rng.uniform(-0.1, 0.1, 80)]
+    body = np.concatenate([hand, foot]).astype(np.float32)
+    c = ContactSet(human_vertices=np.arange(130), object_vertices=np.concatenate([top, far]),
+                   pairs=(("right_hand", "deck"), ("left_foot", "deck")),
+                   pair_of_human_vertex=np.r_[np.zeros(50), np.ones(80)].astype(np.int16),
+                   pair_of_object_vertex=np.r_[np.zeros(len(top)), np.ones(len(far))].astype(np.int16), source="test")
+    d = contact_distance(body, c, V, F)
+    # the reference, in closed form: the hand to the deck's top rectangle (it lies over it), the foot to
+    # the far box (its pair's region), each point's distance to an axis-aligned box
+    def to_box(p, centre, half):
+        return np.linalg.norm(np.maximum(0.0, np.abs(p - centre) - half), axis=1)
+
+    ref = [to_box(hand, [0, 0.0075, 0], [0.4, 0, 0.1]), to_box(foot, [1.5, 0, 0], [0.1, 0.1, 0.1])]
+    ref = [np.sort(r)[: int(0.3 * len(r))].mean() for r in ref]
+    assert ref[0] == pytest.approx(0.005, abs=1e-6)
+    assert d == pytest.approx(np.mean(ref), abs=1e-4)
+    assert np.isnan(contact_distance(body, ContactSet(np.arange(0), np.arange(0), (), np.zeros(0, np.int16),
+                                                      np.zeros(0, np.int16), "test"), V, F))  # fmt: skip
+
+
 def test_losses_at_the_true_pose_have_no_depth_order_violation(rest_body, camera):
     """The ordinal depth term is zero at the true pose: object points at the mask's edge project onto
     the person's edge pixels while lying in front of the body, and must not count as hidden."""
@@ -147,7 +184,8 @@ def test_weights_live_in_one_record_per_objective():
                                       "depth": 20.0, "penetration": 100.0, "scale": 0.5, "upright": 1.0, "facing": 2.0,
                                       "body_shift": 2.0, "floor": 3.0, "floor_maybe": 1.5,
                                       "floor_penetration": 100.0}  # fmt: skip
-    assert d["weights"]["limbs"] == {"contact": 30.0, "reproj": 1.0, "object_penetration": 100.0, "pose": 2.0, "transl": 1.0}
+    assert d["weights"]["limbs"] == {"contact": 30.0, "reproj": 1.0, "object_penetration": 100.0, "body_penetration": 30.0,
+                                     "pose": 2.0, "transl": 1.0}
     assert d["weights"]["interactvlm"] == {"mask": 5.0, "centroid": 1e-4, "contact": 10.0}
     assert d["weights"]["phosa"] == {"silhouette": 10.0, "interaction": 20.0, "part": 50.0, "depth": 1.0, "scale": 100.0}
     assert not any(k.startswith("w_") for k in d) and not any(k.startswith("w_") for k in d["limbs"])

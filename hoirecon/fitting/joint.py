@@ -242,7 +242,9 @@ def fit_object(
     )
     if body_model is not None and body.state is not None and config.limbs.steps > 0:
         body_moved, extra, limb_losses = refine_contact_limbs(
-            body_model, body_moved, verts, mesh.faces, contacts, person_det, camera, pb.keep_fraction, config.limbs,
+            body_model, body_moved, verts, mesh.faces, contacts, person_det, camera,
+            pb.keep_fraction if pb.precise or config.limbs.keep_fraction is None else config.limbs.keep_fraction,
+            config.limbs,
             pb.keep_fraction_back, weights=config.weights.limbs,
         )  # fmt: skip
         shift = (shift + extra).astype(np.float32)

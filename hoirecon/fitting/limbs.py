@@ -8,6 +8,9 @@ and feet the deck. When every contact part already touches, nothing moves. Losse
 * ``contact``: the same surface-to-surface attraction as the object fit, now moving the body;
 * ``reproj``: the robust 2D landmark term of the body fit, so the limbs stay on the person's pixels;
 * ``object_penetration``: body points inside the object (the object's signed-distance grid), metres;
+* ``body_penetration``: the object's points near the moving parts inside the body (behind the tangent
+  plane of the nearest moving vertex, :func:`hoirecon.fitting.terms.surface_penetration`), metres: a
+  foot pulled through a thin deck is outside the deck again, but the deck is inside the foot;
 * ``pose`` / ``transl``: stay near the body fit (radians squared; a 5 cm scale for the translation).
 
 Each loss is a function of :mod:`hoirecon.fitting.terms` (``reproj``: the body fit's
@@ -31,10 +34,12 @@ from hoirecon.fitting import terms as T
 from hoirecon.fitting.config import LimbConfig
 from hoirecon.fitting.problem import contact_pairs, subsample
 from hoirecon.fitting.weights import LimbWeights
+from hoirecon.geometry.mesh import sample_surface, signed_volume
 from hoirecon.geometry.sdf import body_sdf_grid
+from hoirecon.geometry.torchops import vertex_normals
 from hoirecon.types import BodyFit, CameraIntrinsics, ContactSet, PersonDetection
 
-__all__ = ["LimbConfig", "free_joints", "limb_joints", "object_sdf_spacing", "refine_contact_limbs"]
+__all__ = ["LimbConfig", "free_joints", "limb_joints", "object_points_near", "object_sdf_spacing", "refine_contact_limbs"]
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +62,20 @@ def object_sdf_spacing(vertices: np.ndarray, margin: float = 0.05, cells: float 
     size = vertices.max(0) - vertices.min(0)
     even = float(np.prod(size + 2 * margin) / cells) ** (1 / 3)
     return float(np.clip(even, 0.007, max(0.01, float(size.max()) / 40)))
+
+
+def object_points_near(vertices: np.ndarray, faces: np.ndarray, body_points: np.ndarray, n: int, within: float,
+                       rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+    """The object's vertices and ``n`` area samples of its surface that lie within ``within`` metres of
+    some of ``body_points`` (B, 3): (K, 3) float32, the object points that a limb moving from there could
+    enter."""
+    from scipy.spatial import cKDTree
+
+    pts = np.concatenate([np.asarray(vertices, np.float64), sample_surface(vertices, faces, n, rng)[0]])
+    if not len(body_points):
+        return np.zeros((0, 3), np.float32)
+    d, _ = cKDTree(np.asarray(body_points, np.float64)).query(pts, distance_upper_bound=within)
+    return pts[np.isfinite(d)].astype(np.float32)
 
 
 def refine_contact_limbs(
@@ -113,6 +132,13 @@ def refine_contact_limbs(
     probe = torch.as_tensor(subsample(np.flatnonzero(moving), config.max_body_points, rng), device=dev)
     obj_sdf = body_sdf_grid(object_vertices, object_faces, spacing=object_sdf_spacing(object_vertices), margin=0.05,
                             device=dev)  # fmt: skip
+    # The other way round: object surface points near the moving parts must stay out of them.
+    faces = torch.as_tensor(np.asarray(body.faces, np.int64), device=dev)
+    outward = 1.0 if signed_volume(body.vertices, body.faces) >= 0 else -1.0  # whatever the mesh's winding
+    moving_idx = torch.as_tensor(np.flatnonzero(moving), device=dev)
+    near = object_points_near(object_vertices, object_faces, body.vertices[moving], config.object_samples,
+                              0.1, rng)  # fmt: skip
+    near = f(near) if len(near) else None
 
     tg = targets_from_person(person)
     xy, w = f(tg.xy), f(tg.weight)
@@ -133,6 +159,9 @@ def refine_contact_limbs(
             "reproj": weights.reproj * reprojection_loss(kp, camera, xy, w, tg.scale_px, config.robust_sigma),
             "object_penetration": T.penetration(obj_sdf, V[probe], weight=weights.object_penetration,
                                                  deep_fraction=config.penetration_deep_fraction),
+            "body_penetration": V.new_zeros(()) if near is None else T.surface_penetration(
+                near, V[moving_idx], outward * vertex_normals(V, faces)[moving_idx], config.body_penetration_radius,
+                weight=weights.body_penetration, deep_fraction=config.penetration_deep_fraction),
             "pose": T.gaussian_prior(dpose, weight=weights.pose, total=True),
             "transl": T.gaussian_prior(dt, config.transl_sigma, weight=weights.transl, total=True),
         }

@@ -18,7 +18,7 @@ import torch
 
 from hoirecon.fitting.problem import FitProblem
 from hoirecon.geometry.sdf import SDFGrid
-from hoirecon.geometry.torchops import nearest_distances, sample_image, trimmed_mean
+from hoirecon.geometry.torchops import depth_behind, nearest_distances, sample_image, trimmed_mean
 
 
 def pair_contact(H: torch.Tensor, S: torch.Tensor, O: torch.Tensor, keep: float, keep_back: float) -> torch.Tensor:
@@ -82,12 +82,27 @@ def penetration(sdf: SDFGrid, points: torch.Tensor, *, weight: float = 1.0, deep
     mean of how deep they lie inside the mesh of ``sdf`` (negative signed distance), metres, plus, with
     ``deep_fraction``, the mean depth of the deepest ``deep_fraction`` of the points: a foot sunk 3 cm
     into a deck is a few points among hundreds, and the plain mean barely sees it."""
-    depth = torch.relu(-sdf(points))
+    return weight * _depth_mean(torch.relu(-sdf(points)), deep_fraction)
+
+
+def surface_penetration(points: torch.Tensor, V: torch.Tensor, normals: torch.Tensor, radius: float, *,
+                        weight: float = 1.0, deep_fraction: float = 0.0) -> torch.Tensor:  # fmt: skip
+    """Penetration into a moving mesh, a scalar: ``weight`` times the mean over ``points`` (K, 3) of how
+    deep they lie behind the surface of the mesh with vertices V (P, 3) and outward unit ``normals``
+    (:func:`hoirecon.geometry.torchops.depth_behind`, within ``radius``), metres, plus, with
+    ``deep_fraction``, the mean depth of the deepest ``deep_fraction``. The limb phase's object points
+    inside the re-posed body: a foot pulled onto a deck 1.5 cm thin can pass through it, and the
+    object's own distance field then sees the foot outside it again."""
+    return weight * _depth_mean(depth_behind(points, V, normals, radius), deep_fraction)
+
+
+def _depth_mean(depth: torch.Tensor, deep_fraction: float) -> torch.Tensor:
+    """Mean over the last dimension of ``depth`` (..., P), plus that of its largest ``deep_fraction``."""
     out = depth.mean(-1)
     if deep_fraction > 0:
         k = max(1, int(math.ceil(deep_fraction * depth.shape[-1])))
         out = out + depth.topk(k, dim=-1).values.mean(-1)
-    return weight * out
+    return out
 
 
 def gaussian_prior(x: torch.Tensor, sigma: float = 1.0, *, weight: float = 1.0, total: bool = False) -> torch.Tensor:

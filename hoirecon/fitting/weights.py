@@ -50,6 +50,7 @@ class LimbWeights:
     contact: float = 30.0
     reproj: float = 1.0
     object_penetration: float = 100.0
+    body_penetration: float = 30.0  # the object's points inside the re-posed limbs (100 held a hand off a bat it had to reach round)
     pose: float = 2.0
     transl: float = 1.0
 

@@ -18,6 +18,16 @@ def face_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return 0.5 * np.linalg.norm(face_normals_scaled(vertices, faces), axis=1)
 
 
+def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
+    """The volume a closed mesh encloses, positive when its faces wind right-handed about outward
+    normals, negative when they wind the other way (units cubed)."""
+    v = np.asarray(vertices, np.float64)
+    f = np.asarray(faces, np.int64).reshape(-1, 3)
+    if len(f) == 0:
+        return 0.0
+    return float(np.einsum("ij,ij->i", v[f[:, 0]], np.cross(v[f[:, 1]], v[f[:, 2]])).sum() / 6.0)
+
+
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """(V, 3) float64 unit area-weighted vertex normals; zero for vertices that no face uses."""
     v = np.asarray(vertices, np.float64)

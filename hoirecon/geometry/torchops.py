@@ -39,3 +39,28 @@ def sample_image(img: torch.Tensor, uv: torch.Tensor) -> torch.Tensor:
         img[None, None], g.reshape(1, 1, -1, 2), mode="bilinear", padding_mode="border", align_corners=False
     )
     return out.reshape(shp)
+
+
+def vertex_normals(V: torch.Tensor, F: torch.Tensor) -> torch.Tensor:
+    """(P, 3) unit area-weighted vertex normals of the mesh with vertices V (P, 3) and faces F (F, 3)
+    long, right-hand winding (the torch twin of :func:`hoirecon.geometry.mesh.vertex_normals`;
+    differentiable); zero for vertices that no face uses."""
+    fn = torch.cross(V[F[:, 1]] - V[F[:, 0]], V[F[:, 2]] - V[F[:, 0]], dim=-1)
+    n = torch.zeros_like(V).index_add_(0, F.reshape(-1), fn.repeat_interleave(3, 0))
+    return n / n.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+
+
+def depth_behind(points: torch.Tensor, V: torch.Tensor, normals: torch.Tensor, radius: float, k: int = 4) -> torch.Tensor:
+    """How deep each of ``points`` (K, 3) lies behind the surface of a mesh near it, (K,) >= 0: the
+    least of its distances behind the tangent planes of its ``k`` nearest vertices of V (P, 3) with
+    outward unit ``normals`` (P, 3); 0 in front of any of them (in a concave fold, between the fingers
+    round a handle, the planes disagree: not judged inside), and where the nearest vertex is farther
+    than ``radius`` (a point far from every vertex given is not judged). Same units as V. A cheap,
+    differentiable stand-in for a signed distance to a mesh that moves (a limb being re-posed): exact
+    on a plane, a good guess within a few centimetres of a smooth surface."""
+    k = min(k, len(V))
+    with torch.no_grad():
+        nn = torch.cdist(points, V).topk(k, dim=1, largest=False).indices  # (K, k)
+    d = points[:, None] - V[nn]  # (K, k, 3)
+    depth = torch.relu(-(d * normals[nn]).sum(-1)).min(1).values
+    return depth * (d[:, 0].norm(dim=-1) < radius).to(depth.dtype)

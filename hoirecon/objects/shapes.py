@@ -18,6 +18,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from hoirecon.geometry.mesh import signed_volume
+
 Mesh = tuple[np.ndarray, np.ndarray]
 
 __all__ = [
@@ -43,16 +45,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------------- helpers
-
-
-def signed_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
-    """Signed volume of a closed mesh (positive when faces wind counter-clockwise seen from outside)."""
-    v = np.asarray(vertices, dtype=np.float64)
-    f = np.asarray(faces, dtype=np.int64)
-    if len(f) == 0:
-        return 0.0
-    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
-    return float(np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6.0)
 
 
 def _outward(vertices: np.ndarray, faces: np.ndarray) -> Mesh:
