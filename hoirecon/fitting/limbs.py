@@ -9,9 +9,14 @@ and feet the deck. When every contact part already touches, nothing moves. Losse
 * ``reproj``: the robust 2D landmark term of the body fit, so the limbs stay on the person's pixels;
 * ``object_penetration``: body points inside the object (the object's signed-distance grid), metres;
 * ``body_penetration``: the object's points near the moving parts inside the body (behind the tangent
-  plane of the nearest moving vertex, :func:`hoirecon.fitting.terms.surface_penetration`), metres: a
+  planes of their nearest moving vertices, :func:`hoirecon.fitting.terms.surface_penetration`), metres: a
   foot pulled through a thin deck is outside the deck again, but the deck is inside the foot;
-* ``pose`` / ``transl``: stay near the body fit (radians squared; a 5 cm scale for the translation).
+* ``pose`` / ``transl``: stay near the body fit (radians squared; a 15 cm scale for the translation,
+  whose depth the body fit knows least).
+
+The contact term pulls the closest 30 % of a part-level contact's body points (``LimbConfig.keep_fraction``;
+the object fit pulls 5 %, so that the silhouette places the object), so that a limb touches with a
+surface, a sole flat on the deck, and not with a point.
 
 Each loss is a function of :mod:`hoirecon.fitting.terms` (``reproj``: the body fit's
 :func:`hoirecon.body.fit.reprojection_loss`); the weights are ``FitConfig.weights.limbs``
@@ -132,7 +137,8 @@ def refine_contact_limbs(
     probe = torch.as_tensor(subsample(np.flatnonzero(moving), config.max_body_points, rng), device=dev)
     obj_sdf = body_sdf_grid(object_vertices, object_faces, spacing=object_sdf_spacing(object_vertices), margin=0.05,
                             device=dev)  # fmt: skip
-    # The other way round: object surface points near the moving parts must stay out of them.
+    # The other way round: object surface points (within 10 cm of the moving parts as they start) must
+    # stay out of them.
     faces = torch.as_tensor(np.asarray(body.faces, np.int64), device=dev)
     outward = 1.0 if signed_volume(body.vertices, body.faces) >= 0 else -1.0  # whatever the mesh's winding
     moving_idx = torch.as_tensor(np.flatnonzero(moving), device=dev)
