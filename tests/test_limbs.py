@@ -165,8 +165,47 @@ def test_limb_phase_pushes_the_feet_out_of_a_thin_deck(anny_body):
                                          0.05, cfg, weights=LimbWeights(body_penetration=0.0))  # fmt: skip
     print(f"deepest deck point inside the feet {100 * before:.1f} cm -> {100 * deepest(with_term):.1f} cm "
           f"(without the term {100 * deepest(without):.1f} cm)")
-    assert before > 0.005 and "limb_body_penetration" in losses
-    assert deepest(without) > before and deepest(with_term) < 0.5 * before and deepest(with_term) < 0.005
+    # Whether the feet sink without the term depends on the optimiser's path (1.5 cm here on 2 threads,
+    # 0.3 cm on 1): it is printed, not asserted; what the term guarantees is asserted.
+    assert before > 0.005 and losses["limb_body_penetration"] >= 0.0
+    assert deepest(with_term) < 0.5 * before and deepest(with_term) < 0.005
+
+
+def test_surface_penetration_pushes_a_mesh_off_the_points_inside_it():
+    """The object-into-body term's gradient: a sphere (the body) with a patch of object points 1 cm
+    inside its top, free to translate, is pushed off them by the term alone (the points end outside
+    it, checked on the exact sphere); turned the other way (inward normals), the term sees nothing,
+    and the sphere stays. Its value at the start is the points' depth behind the nearest tangent
+    planes (about 1 cm)."""
+    import trimesh
+
+    from hoirecon.fitting.terms import surface_penetration
+    from hoirecon.geometry.torchops import vertex_normals
+
+    ball = trimesh.creation.icosphere(subdivisions=4, radius=0.05)
+    V0 = torch.as_tensor(ball.vertices, dtype=torch.float32)
+    F = torch.as_tensor(np.asarray(ball.faces, np.int64))
+    g = np.linspace(-0.01, 0.01, 5)
+    pts = torch.as_tensor([[x, y, 0.04] for x in g for y in g], dtype=torch.float32)
+    inside = lambda t: float((0.05 - (pts - t).norm(dim=1)).clamp(min=0).max())  # noqa: E731
+    assert 0.008 < inside(torch.zeros(3)) < 0.011
+
+    def push(sign: float) -> torch.Tensor:
+        t = torch.zeros(3, requires_grad=True)
+        opt = torch.optim.Adam([t], lr=1e-3)
+        for _ in range(200):
+            opt.zero_grad()
+            V = V0 + t
+            surface_penetration(pts, V, sign * vertex_normals(V, F), 0.05).backward()
+            opt.step()
+        return t.detach()
+
+    with torch.no_grad():
+        start = float(surface_penetration(pts, V0, vertex_normals(V0, F), 0.05))
+    assert 0.007 < start < 0.012, start
+    t = push(1.0)
+    assert inside(t) < 0.001 and float(t[2]) < -0.008, t  # moved down, off the patch
+    assert np.allclose(push(-1.0).numpy(), 0.0)
 
 
 @pytest.mark.parametrize("depth_m", [-0.25, -0.18])
