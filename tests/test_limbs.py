@@ -103,8 +103,8 @@ def test_object_sdf_spacing_resolves_thin_parts():
 
 
 def test_depth_behind_matches_the_exact_signed_distance_near_the_body(rest_body):
-    """The limb phase's cheap depth of points behind a moving mesh (nearest vertex's tangent plane,
-    torch vertex normals) against the exact signed distance (open3d) to the body, on points within
+    """The limb phase's cheap depth of points behind a moving mesh (the tangent planes of the nearest
+    vertices, torch vertex normals) against the exact signed distance (open3d) to the body, on points within
     3 cm of the feet and hands: the same sign, depths within a few millimetres; a point outside is
     never judged inside; one farther than the radius from every vertex is 0. The torch vertex
     normals match the numpy ones."""
@@ -137,10 +137,10 @@ def test_depth_behind_matches_the_exact_signed_distance_near_the_body(rest_body)
 
 def test_limb_phase_pushes_the_feet_out_of_a_thin_deck(anny_body):
     """A ridden skateboard whose 1.5 cm deck has risen 2 cm, its vertices into the soles. With every
-    contact limb free to move, the contact term pulls the feet onto the deck, and without the
-    object-into-body term they sink through it (the object's own distance field sees a foot that has
-    passed a thin deck outside it again): what a real photo of a skateboarder showed, 2.5 cm deep.
-    With the term the deck's deepest vertex comes out of the feet."""
+    contact limb free to move, the contact term pulls the feet onto the deck; the object's own
+    distance field sees a foot that has passed a thin deck outside it again, so without the
+    object-into-body term the feet can stay sunk (a real photo of a skateboarder: 2.5 cm deep). With
+    the term the deck's deepest vertex comes out of the feet."""
     from benchmarks.support.scenes import generate_scene
     from hoirecon.fitting.config import LimbConfig
     from hoirecon.fitting.limbs import refine_contact_limbs
