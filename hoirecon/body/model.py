@@ -16,6 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from hoirecon.geometry.mesh import vertex_normals
+
 # The keypoints every body model regresses, COCO order plus feet (the fitter's target names).
 KEYPOINT_NAMES: tuple[str, ...] = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear",
@@ -128,15 +130,10 @@ def segment_regions(rest_vertices: np.ndarray, faces: np.ndarray, part_of_vertex
     rest_vertices: (V, 3) the rest pose, canonical frame (x left, y down, z back), metres; faces: (F, 3);
     part_of_vertex: (V,) index into ``names`` (:func:`segment_parts`)."""
     v = np.asarray(rest_vertices, np.float64)
-    f = np.asarray(faces, np.int64)
-    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # area-weighted face normals
-    vn = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(vn, f[:, k], fn)
+    vn = vertex_normals(v, faces)
     # outward: the mesh's winding may be either way; the normals must point away from the centroid on the whole
     if float(((v - v.mean(0)) * vn).sum()) < 0:
         vn = -vn
-    vn /= np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
     index = {n: i for i, n in enumerate(names)}
     out = {}
     for name, rule in _part_rules().get("regions", {}).items():
