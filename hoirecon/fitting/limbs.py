@@ -27,6 +27,7 @@ Needs the body model and the model inputs behind the body (``BodyFit.state``).
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -81,6 +82,20 @@ def object_points_near(vertices: np.ndarray, faces: np.ndarray, body_points: np.
         return np.zeros((0, 3), np.float32)
     d, _ = cKDTree(np.asarray(body_points, np.float64)).query(pts, distance_upper_bound=within)
     return pts[np.isfinite(d)].astype(np.float32)
+
+
+@contextmanager
+def _deterministic():
+    """Torch's deterministic algorithms while the limb phase runs: the object-into-body term gathers the
+    body's vertices and normals with repeated indices, and the CPU's parallel accumulation of their
+    gradients sums in no fixed order, so the same photo re-posed differently from run to run (1 to 2 cm
+    on a synthetic cup). ``warn_only``: an op without a deterministic version warns, it does not fail."""
+    was, warn = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(was, warn_only=warn)
 
 
 def refine_contact_limbs(
@@ -173,10 +188,11 @@ def refine_contact_limbs(
         }
 
     opt = torch.optim.Adam([{"params": [dpose], "lr": config.lr_pose}, {"params": [dt], "lr": config.lr_transl}])
-    for _ in range(config.steps):
-        opt.zero_grad()
-        sum(terms().values()).backward()
-        opt.step()
+    with _deterministic():
+        for _ in range(config.steps):
+            opt.zero_grad()
+            sum(terms().values()).backward()
+            opt.step()
     with torch.no_grad():
         final = {f"limb_{k}": float(v) for k, v in terms().items()}
         pose = pose0 + mask * dpose
