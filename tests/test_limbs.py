@@ -168,6 +168,7 @@ def test_limb_phase_pushes_the_feet_out_of_a_thin_deck(anny_body):
     # Whether the feet sink without the term depends on the optimiser's path (1.5 cm here on 2 threads,
     # 0.3 cm on 1): it is printed, not asserted; what the term guarantees is asserted.
     assert before > 0.005 and losses["limb_body_penetration"] >= 0.0
+    assert not np.array_equal(with_term.vertices, without.vertices)  # the term is wired in and acts
     assert deepest(with_term) < 0.5 * before and deepest(with_term) < 0.005
 
 
