@@ -186,12 +186,14 @@ def test_landmarks_are_noisy_mediapipe_points(bench):
     from hoirecon.body.fit import MEDIAPIPE_INDEX, targets_from_person
 
     mapped = sorted(i for i in MEDIAPIPE_INDEX.values() if i is not None)
+    hands = sorted(i for idx in S.HAND_LANDMARKS.values() for i in idx)
     errs, vis = [], []
     for s in bench:
         p = s.person
         assert p.keypoints.shape == (33, 2) and p.visibility.shape == (33,) and p.world_keypoints.shape == (33, 3)
-        unmapped = np.setdiff1d(np.arange(33), mapped)
+        unmapped = np.setdiff1d(np.arange(33), mapped + hands)
         assert (p.visibility[unmapped] == 0).all()
+        assert (p.visibility[hands] > 0).mean() > 0.5  # the hand points are drawn (a few dropped)
         true = s.landmarks_true[mapped]
         errs.append(np.linalg.norm(p.keypoints[mapped] - true, axis=1))
         vis.append(p.visibility[mapped])
@@ -205,6 +207,37 @@ def test_landmarks_are_noisy_mediapipe_points(bench):
     assert 1.5 < np.sqrt((errs**2).mean() / 2) < 2.6  # sigma ~ 2 px per axis
     dropped = (vis == 0).mean()
     assert 0.03 < dropped < 0.2
+
+
+def test_hand_points_are_on_the_fingers(bench):
+    """The stand-ins for MediaPipe's pinky, index and thumb landmarks lie on the hand, beyond the wrist
+    (toward the fingertips), and do not change the other landmarks (their noise is a stream of their own)."""
+    for s in bench:
+        b = s.body
+        pts = S.hand_points(b.vertices, b.part_of_vertex, b.part_names, b.keypoints3d)
+        assert sorted(pts) == sorted(i for idx in S.HAND_LANDMARKS.values() for i in idx)
+        for hand, idx in S.HAND_LANDMARKS.items():
+            wrist = b.keypoints3d[KEYPOINT_NAMES.index(hand.replace("hand", "wrist"))]
+            hv = b.vertices[b.part_of_vertex == b.part_names.index(hand)]
+            p = pts[idx[1]]
+            d = float(np.linalg.norm(p - wrist))
+            assert 0.05 < d < 0.2, (s.category, hand, d)  # fingers, not the wrist, not the forearm
+            # farther from the wrist than the hand's centroid, and on the hand (near some of its vertices)
+            assert d > np.linalg.norm(hv.mean(0) - wrist)
+            assert np.linalg.norm(hv - p, axis=1).min() < 0.03
+            assert np.allclose(s.landmarks_true[idx[1]], s.camera.project(p[None].astype(np.float64))[0], atol=1e-2)
+    # the body landmarks are those of a draw without the hand points
+    s = bench[0]
+    rng = np.random.default_rng(0)
+    kp = s.body.keypoints3d
+    a = S.scene_landmarks(kp, s.camera, s.object.mask, np.random.default_rng(5), S.scene_settings())
+    b = S.scene_landmarks(kp, s.camera, s.object.mask, np.random.default_rng(5), S.scene_settings(),
+                          S.hand_points(s.body.vertices, s.body.part_of_vertex, s.body.part_names, kp), rng)
+    from hoirecon.body.fit import MEDIAPIPE_INDEX
+
+    mapped = sorted(i for i in MEDIAPIPE_INDEX.values() if i is not None)
+    assert np.array_equal(a[0][mapped], b[0][mapped]) and np.array_equal(a[1][mapped], b[1][mapped])
+    assert (a[1][[17, 18, 19, 20, 21, 22]] == 0).all() and (b[0][[19, 20]] != 0).all()
 
 
 def test_sitting_puts_the_buttocks_on_the_seat(anny_body):

@@ -88,6 +88,7 @@ __all__ = [
     "sample_camera",
     "scene_image",
     "scene_landmarks",
+    "hand_points",
     "sample_categories",
     "sample_recipes",
     "scene_settings",
@@ -480,8 +481,10 @@ class BenchScene(SyntheticScene):
     shape: (num_shape,) float32 shape parameters (Anny: phenotypes - 0.5).
     body_rotation / body_translation: body canonical frame -> camera frame.
     gravity: (3,) unit "down" direction in the camera frame (the body frame's +y).
-    landmarks_true: (33, 2) float32 noise-free MediaPipe-order projections (zeros where MediaPipe has
-        no counterpart); ``person.keypoints`` holds the noisy ones, ``person.visibility`` 0 for dropped.
+    landmarks_true: (33, 2) float32 noise-free MediaPipe-order projections (zeros where the body has
+        no counterpart: the face's inner points and the mouth); the hand points (pinky, index, thumb)
+        are :func:`hand_points`; ``person.keypoints`` holds the noisy ones, ``person.visibility`` 0
+        for dropped.
     primary_pair: the pair the object was placed with, as touching (in ``contacts.pairs``): the
         category's primary pair, or its object part against another of the recipe's target parts.
     prior_pairs: the contact-prior pairs (contacts.json) of the scene's mode, whether touching or not.
@@ -635,9 +638,42 @@ def sample_camera(
     return cam, R, t
 
 
+#: MediaPipe's hand points of the pose landmarks (pinky, index, thumb) of each hand
+HAND_LANDMARKS: dict[str, tuple[int, ...]] = {"left_hand": (17, 19, 21), "right_hand": (18, 20, 22)}
+
+
+def hand_points(vertices: np.ndarray, part_of_vertex: np.ndarray, part_names: tuple[str, ...], kp_cam: np.ndarray,
+                finger_fraction: float = 0.3) -> dict[int, np.ndarray]:  # fmt: skip
+    """Stand-ins for MediaPipe's hand points (pose landmarks 17 to 22: pinky, index and thumb of each
+    hand), which the body models' keypoints lack: per hand, the centroid of the hand's vertices farthest
+    from its wrist (``finger_fraction`` of them: the fingers), for all three. MediaPipe places them on
+    the fingers; without them the benchmark's hands would be their wrists alone, about 8 cm short of
+    a grip. vertices: (V, 3) camera frame; kp_cam: (K, 3) in KEYPOINT_NAMES order. Returns
+    MediaPipe index -> (3,) camera-frame point."""
+    from hoirecon.body.model import KEYPOINT_NAMES
+
+    out = {}
+    for hand, indices in HAND_LANDMARKS.items():
+        if hand not in part_names:
+            continue
+        v = np.asarray(vertices, np.float64)[np.asarray(part_of_vertex) == part_names.index(hand)]
+        if not len(v):
+            continue
+        wrist = np.asarray(kp_cam[KEYPOINT_NAMES.index(hand.replace("hand", "wrist"))], np.float64)
+        d = np.linalg.norm(v - wrist, axis=1)
+        fingers = v[d >= np.quantile(d, 1.0 - finger_fraction)]
+        for i in indices:
+            out[i] = fingers.mean(0)
+    return out
+
+
 def scene_landmarks(kp_cam: np.ndarray, camera: CameraIntrinsics, object_mask: np.ndarray, rng: np.random.Generator,
-               settings: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """MediaPipe-order (33,) landmarks from the body keypoints: (noisy px, visibility, world, true px)."""
+               settings: dict, hands: dict[int, np.ndarray] | None = None,
+               hand_rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """MediaPipe-order (33,) landmarks from the body keypoints: (noisy px, visibility, world, true px).
+    ``hands`` (:func:`hand_points`): MediaPipe index -> camera-frame point of the hand landmarks, given
+    the same noise, occlusion and drop rules from ``hand_rng`` (a stream of their own, so that the
+    other landmarks and everything drawn after them are as without them)."""
     from hoirecon.body.fit import MEDIAPIPE_INDEX
     from hoirecon.body.model import KEYPOINT_NAMES
 
@@ -659,6 +695,16 @@ def scene_landmarks(kp_cam: np.ndarray, camera: CameraIntrinsics, object_mask: n
         x, y = int(np.clip(px[k, 0], 0, W - 1)), int(np.clip(px[k, 1], 0, H - 1))
         vis[i] = s["occluded_visibility"] if object_mask[y, x] else 1.0
         if rng.uniform() < s["drop_prob"]:
+            vis[i] = 0.0
+    for i, p3 in (hands or {}).items():
+        hrng = hand_rng if hand_rng is not None else rng
+        p = camera.project(np.asarray(p3, np.float64)[None])[0]
+        true[i] = p
+        noisy[i] = p + hrng.normal(0.0, s["sigma_px"], 2)
+        world[i] = p3 - hip + hrng.normal(0.0, s["world_sigma_m"], 3)
+        x, y = int(np.clip(p[0], 0, W - 1)), int(np.clip(p[1], 0, H - 1))
+        vis[i] = s["occluded_visibility"] if object_mask[y, x] else 1.0
+        if hrng.uniform() < s["drop_prob"]:
             vis[i] = 0.0
     return noisy, vis, world, true
 
@@ -778,7 +824,9 @@ def _build_scene(model, cfg: CategoryConfig, mesh: ObjectMesh, rng: np.random.Ge
 
     # --- records in the camera frame
     kp_c = (bk @ R.T + t).astype(np.float32)
-    noisy, vis, world, true_px = scene_landmarks(kp_c, cam, omask, rng, settings)
+    hands = hand_points(bv_c, parts, names, kp_c)
+    noisy, vis, world, true_px = scene_landmarks(kp_c, cam, omask, rng, settings, hands,
+                                                 np.random.default_rng([seed, index, attempt, 17]))  # fmt: skip
     R_body = R @ B  # body canonical frame -> camera
     orient = Rotation.from_matrix(R_body).as_rotvec()
     body = BodyFit(
