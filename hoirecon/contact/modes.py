@@ -52,7 +52,7 @@ import numpy as np
 from hoirecon.contact.config import ModeConfig
 
 __all__ = ["GROUPS", "SIDES", "ModeChoice", "ModeConfig", "ModeScore", "choose_candidates", "contact_consistency",
-           "fit_agreement", "image_up", "mode_evidence", "mode_facing",
+           "evidence_candidates", "fit_agreement", "image_up", "mode_evidence", "mode_facing",
            "mode_pose", "pair_groups", "pick_mode", "touching_parts"]
 
 #: MediaPipe pose landmark indices of each landmark group
@@ -291,8 +291,16 @@ def choose_candidates(image, person, obj_det, body, up: np.ndarray | None, postu
     if forced is not None:
         category_prior(category, forced)  # InputError for an unknown mode
         return ModeChoice(name=forced, how="forced", scores=tuple(scores)), [forced]
-    if len(modes) == 1:
-        return ModeChoice(name=modes[0]["name"], how="only mode", scores=tuple(scores)), [modes[0]["name"]]
+    return evidence_candidates(scores, len(modes), config)
+
+
+def evidence_candidates(scores: list[ModeScore], n_modes: int,
+                        config: ModeConfig = ModeConfig()) -> tuple[ModeChoice, list[str]]:  # fmt: skip
+    """The modes worth fitting from their evidence (:func:`mode_evidence`'s scores, best first): those
+    within ``candidate_ratio`` of the best, at most ``max_candidates``; ``(ModeChoice by evidence,
+    [names])``. A category of ``n_modes`` 1 has its only mode."""
+    if n_modes == 1:
+        return ModeChoice(name=scores[0].name, how="only mode", scores=tuple(scores)), [scores[0].name]
     best = scores[0].evidence
     cands = [s.name for s in scores if s.evidence >= config.candidate_ratio * best][: max(1, config.max_candidates)]
     return ModeChoice(name=cands[0], how="evidence", scores=tuple(scores)), cands
