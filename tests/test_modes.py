@@ -334,3 +334,16 @@ def test_mode_pose_supports():
     upright, carried = mode_pose("chair", "carry", True, g)
     assert carried.object_support == "none" and not upright
     assert mode_pose("bicycle", "push", True, None) == (True, None)
+
+
+def test_a_laptop_in_a_seated_persons_hands_is_not_held_up():
+    """A laptop at the hands, away from the knees: held up by a standing person; a seated person's
+    laptop there rests on a table (the lap would put it at the knees)."""
+    laptop = _rect(250, 200, 350, 260)
+    kp = _landmarks(hands=(300, 230), hips=(250, 330), knees=(330, 330), feet=(330, 440), shoulders=(250, 150), head=(250, 100))
+    modes = category_modes("laptop")
+    standing = mode_evidence(modes, kp, np.ones(33), laptop, PERSON_PX, posture="standing")
+    seated = mode_evidence(modes, kp, np.ones(33), laptop, PERSON_PX, posture="seated")
+    assert standing[0].name == "held"
+    assert seated[0].name == "on_table"
+    assert {s.name: s.terms.get("posture") for s in seated}["held"] == 0.0
