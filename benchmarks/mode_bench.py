@@ -46,34 +46,53 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks.support
 
 ROWS = ("ours", "evidence only", "first mode", "true contacts")
-_WORKER: dict = {}
+#: a worker process's body model ("model") and contact source ("source"), set by :func:`init_worker`
+WORKER: dict = {}
 
 
-def _init_worker(threads: int) -> None:
+def init_worker(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
     from hoirecon.body import load_body_model
     from hoirecon.contact import ContactStageConfig, make_contact_source
 
-    _WORKER["model"] = load_body_model("anny")
-    _WORKER["source"] = make_contact_source(ContactStageConfig(), _WORKER["model"])
+    WORKER["model"] = load_body_model("anny")
+    WORKER["source"] = make_contact_source(ContactStageConfig(), WORKER["model"])
+
+
+def fit_mode(sc, image, mode: str, contacts=None):
+    """One interaction mode's joint fit of a bench scene, as the pipeline fits it (the mode's estimated
+    contacts through the worker's contact source unless ``contacts`` is given, its pose prior and
+    facing, the default fit config, the limb phase): ``(FitResult, seconds)``."""
+    from hoirecon.config import PipelineConfig
+    from hoirecon.contact import infer_contacts
+    from hoirecon.contact.modes import mode_facing, mode_pose
+    from hoirecon.fitting.joint import fit_object
+    from hoirecon.objects import properties
+
+    t = time.perf_counter()
+    cat, props = sc.category, properties(sc.category)
+    if contacts is None:
+        contacts, _ = infer_contacts(WORKER["source"], image, sc.detections, sc.body, sc.mesh, mode=mode)
+    upright, _ = mode_pose(cat, mode, props.upright, None)
+    fit = fit_object(sc.body, sc.mesh, contacts, sc.object, sc.person, sc.camera, scale_sigma=props.scale_sigma,
+                     upright=upright, config=PipelineConfig().fit, body_model=WORKER["model"],
+                     facing=mode_facing(cat, mode))  # fmt: skip
+    return fit, time.perf_counter() - t
 
 
 def _run_scene(job: tuple[tuple[str, ...], int, int]) -> tuple[str, int, dict]:
     from benchmarks.hoi_bench import evaluate
     from benchmarks.support.scenes import generate_scene, scene_image
     from hoirecon.config import PipelineConfig
-    from hoirecon.contact import infer_contacts
+    from hoirecon.contact.modes import choose_candidates, pick_mode, touching_parts
     from hoirecon.contact.priors import category_modes
-    from hoirecon.fitting.joint import fit_object
-    from hoirecon.objects import properties
-    from hoirecon.contact.modes import choose_candidates, mode_facing, mode_pose, pick_mode, touching_parts
     from hoirecon.pipeline import body_posture
 
     recipes, index, seed = job
     t_start = time.perf_counter()
-    model, source = _WORKER["model"], _WORKER["source"]
+    model = WORKER["model"]
     sc = None
     for recipe in recipes:  # a sampled category: the first of its recipes that makes a valid scene
         try:
@@ -88,33 +107,21 @@ def _run_scene(job: tuple[tuple[str, ...], int, int]) -> tuple[str, int, dict]:
         raise RuntimeError(f"no valid scene for any of {', '.join(recipes)} (seed {seed}, index {index})")
     cat = sc.category
     image = scene_image(sc)
-    props = properties(cat)
     cfg = PipelineConfig()
-    det = sc.detections
     fits: dict[str, tuple] = {}
-
-    def fit_mode(mode, contacts=None):
-        t = time.perf_counter()
-        if contacts is None:
-            contacts, _ = infer_contacts(source, image, det, sc.body, sc.mesh, mode=mode)
-        upright, _ = mode_pose(cat, mode, props.upright, None)
-        fit = fit_object(sc.body, sc.mesh, contacts, sc.object, sc.person, sc.camera, scale_sigma=props.scale_sigma,
-                         upright=upright, config=cfg.fit, body_model=model, facing=mode_facing(cat, mode))  # fmt: skip
-        return fit, time.perf_counter() - t
-
     t0 = time.perf_counter()
     choice, cands = choose_candidates(image, sc.person, sc.object, sc.body, None, body_posture(image, sc.person, sc.body, None),
                                       cat, None, cfg.contact.modes)  # fmt: skip
     t_evidence = time.perf_counter() - t0
     for m in cands:
-        fits[m] = fit_mode(m)
+        fits[m] = fit_mode(sc, image, m)
     mc = cfg.contact.modes
     touching = {m: touching_parts(f, mc.touch_m) for m, (f, _) in fits.items()} if len(fits) > 1 else None
     picked = pick_mode(choice, {m: f.losses for m, (f, _) in fits.items()}, mc, touching, category_modes(cat))
     first = category_modes(cat)[0]["name"]
     if first not in fits:
-        fits[first] = fit_mode(first)
-    true_fit, true_s = fit_mode(sc.mode, sc.contacts)
+        fits[first] = fit_mode(sc, image, first)
+    true_fit, true_s = fit_mode(sc, image, sc.mode, sc.contacts)
     spent = t_evidence + sum(fits[m][1] for m in cands)
     out = {}
     for row, mode, fit, secs in (
@@ -141,7 +148,7 @@ def run(per_recipe: int, seed: int, recipes: list, jobs: int = 2) -> dict:
     jobs_list = [(t, i, seed) for t in tries for i in range(per_recipe)]
     order = {t[0]: k for k, t in enumerate(tries)}
     results = []
-    with mp.get_context("spawn").Pool(jobs, initializer=_init_worker, initargs=(1,)) as pool:
+    with mp.get_context("spawn").Pool(jobs, initializer=init_worker, initargs=(1,)) as pool:
         for k, (r, i, out) in enumerate(pool.imap_unordered(_run_scene_job, jobs_list)):
             results.append((order[r[0]], i, r[1], out))
             print(f"scene {k + 1}/{len(jobs_list)} ({r[1]} #{i}: {out['ours']['mode']}, {out['_seconds']:.0f} s) done", flush=True)

@@ -35,8 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: benchmarks.support
 
-_WORKER: dict = {}
-
+from benchmarks.mode_bench import WORKER, fit_mode, init_worker  # noqa: E402  (the scenes and fits of mode_bench)
 
 def mask_to_runs(mask) -> list[int]:
     """Run lengths of a bool mask in row-major order, starting with a run of False (possibly 0)."""
@@ -57,45 +56,26 @@ def runs_to_mask(runs: list[int], shape: tuple[int, int]):
     return np.repeat(values, runs).reshape(shape)
 
 
-def _init_worker(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    from hoirecon.body import load_body_model
-    from hoirecon.contact import ContactStageConfig, make_contact_source
-
-    _WORKER["model"] = load_body_model("anny")
-    _WORKER["source"] = make_contact_source(ContactStageConfig(), _WORKER["model"])
-
-
 def fit_scene(job: tuple[str, int, int]) -> dict:
-    """One scene's record (see the module docstring): ``job`` = (recipe, index, seed)."""
+    """One scene's record (see the module docstring): ``job`` = (recipe, index, seed); every mode fitted
+    by ``mode_bench.fit_mode``."""
     import numpy as np
 
     from benchmarks.hoi_bench import evaluate
     from benchmarks.support.scenes import generate_scene, scene_image
     from hoirecon.config import PipelineConfig
-    from hoirecon.contact import infer_contacts
-    from hoirecon.contact.modes import mode_facing, mode_pose, touching_parts
+    from hoirecon.contact.modes import touching_parts
     from hoirecon.contact.priors import category_modes
-    from hoirecon.fitting.joint import fit_object
-    from hoirecon.objects import properties
     from hoirecon.pipeline import body_posture
 
     recipe, index, seed = job
-    model, source = _WORKER["model"], _WORKER["source"]
     t0 = time.perf_counter()
-    sc = generate_scene(recipe, seed=seed, index=index, model=model)
+    sc = generate_scene(recipe, seed=seed, index=index, model=WORKER["model"])
     image, cat, cfg = scene_image(sc), sc.category, PipelineConfig()
-    props = properties(cat)
     fits = {}
     for mode in [m["name"] for m in category_modes(cat)]:
-        t = time.perf_counter()
-        contacts, _ = infer_contacts(source, image, sc.detections, sc.body, sc.mesh, mode=mode)
-        upright, _ = mode_pose(cat, mode, props.upright, None)
-        fit = fit_object(sc.body, sc.mesh, contacts, sc.object, sc.person, sc.camera, scale_sigma=props.scale_sigma,
-                         upright=upright, config=cfg.fit, body_model=model, facing=mode_facing(cat, mode))  # fmt: skip
-        metrics = evaluate(sc, fit, time.perf_counter() - t)
+        fit, seconds = fit_mode(sc, image, mode)
+        metrics = evaluate(sc, fit, seconds)
         fits[mode] = {"losses": {k: float(v) for k, v in fit.losses.items() if isinstance(v, (int, float))},
                       "touching": sorted(touching_parts(fit, cfg.contact.modes.touch_m)),
                       "metrics": {k: float(v) for k, v in metrics.items()}}  # fmt: skip
@@ -114,7 +94,7 @@ def fit_all(recipes: list[str], per_recipe: int, seed: int, jobs: int) -> list[d
 
     work = [(r, i, seed) for r in recipes for i in range(per_recipe)]
     out = []
-    with mp.get_context("spawn").Pool(jobs, initializer=_init_worker, initargs=(1,)) as pool:
+    with mp.get_context("spawn").Pool(jobs, initializer=init_worker, initargs=(1,)) as pool:
         for k, rec in enumerate(pool.imap(fit_scene, work)):
             out.append(rec)
             print(f"scene {k + 1}/{len(work)} ({rec['recipe']} #{rec['index']}, {rec['seconds']:.0f} s) done", file=sys.stderr, flush=True)
@@ -170,23 +150,26 @@ def score(records: list[dict], config, contacts: dict | None = None, by: str = "
 
 
 def _override(config, items: list[str]):
-    """``ModeConfig`` with ``key=value`` items applied (the field's own type; ``None`` allowed)."""
-    kw = {}
-    fields = {f.name: f for f in dataclasses.fields(config)}
+    """``config`` (a ``ModeConfig``) with ``key=value`` items applied: each value read as JSON (``None``
+    too), checked against the field's type by the pipeline's own config reader (``config_from_dict``)."""
+    from hoirecon.config import config_from_dict
+    from hoirecon.errors import InputError
+
+    fields = [f.name for f in dataclasses.fields(config)]
+    data = {}
     for item in items:
         key, _, value = item.partition("=")
         if key not in fields:
             raise SystemExit(f"--set {item}: ModeConfig has no field {key!r} (fields: {', '.join(fields)})")
-        current = getattr(config, key)
-        if value == "None":
-            kw[key] = None
-        elif isinstance(current, bool):
-            kw[key] = value.lower() in ("1", "true", "yes")
-        elif isinstance(current, int):
-            kw[key] = int(value)
-        else:
-            kw[key] = float(value)
-    return dataclasses.replace(config, **kw)
+        try:
+            data[key] = json.loads("null" if value == "None" else value)
+        except json.JSONDecodeError:
+            data[key] = value
+    try:
+        checked = config_from_dict({"contact": {"modes": data}}, where="--set").contact.modes
+    except InputError as e:
+        raise SystemExit(str(e)) from None
+    return dataclasses.replace(config, **{k: getattr(checked, k) for k in data})
 
 
 def main(argv: list[str] | None = None) -> None:

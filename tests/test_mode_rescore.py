@@ -94,12 +94,12 @@ def test_fit_scene_stores_what_the_choice_needs(anny_body):
 
     from hoirecon.contact import ContactStageConfig, make_contact_source
 
-    MR._WORKER.update(model=anny_body, source=make_contact_source(ContactStageConfig(), anny_body))
+    MR.WORKER.update(model=anny_body, source=make_contact_source(ContactStageConfig(), anny_body))
     rec = json.loads(json.dumps(MR.fit_scene(("cup/drink", 0, 0))))
     assert set(rec["fits"]) == {m["name"] for m in category_modes("cup")}
     for f in rec["fits"].values():
         assert 0.0 <= f["losses"]["silhouette_iou"] <= 1.0 and f["metrics"]["object_chamfer_cm"] >= 0.0
-    sc = generate_scene("cup/drink", seed=0, index=0, model=MR._WORKER["model"])
+    sc = generate_scene("cup/drink", seed=0, index=0, model=MR.WORKER["model"])
     assert rec["mode"] == sc.mode == "drink" and len(rec["keypoints"]) == 33
     assert np.array_equal(MR.runs_to_mask(rec["mask_runs"], tuple(rec["mask_shape"])), sc.object.mask)
     image = scene_image(sc)
