@@ -36,6 +36,26 @@ def test_sdf_grid_matches_the_exact_box_sdf():
     assert np.abs(ours - exact).max() < 0.02
 
 
+def test_sdf_grid_cache_keeps_the_two_grids_used_last(monkeypatch):
+    """The grid cache evicts the least recently used grid: a body whose grid is read between two
+    objects' grids (the makes of a category, each followed by its limb phase) is not computed again."""
+    import hoirecon.geometry.sdf as sdf
+
+    monkeypatch.setattr(sdf, "_SDF_CACHE", {})
+    computed = []
+    real = sdf._compute_sdf_grid
+    monkeypatch.setattr(sdf, "_compute_sdf_grid", lambda v, f, *a: computed.append(len(v)) or real(v, f, *a))
+    meshes = [trimesh.creation.box((0.2, 0.2, 0.2 + 0.1 * k)) for k in range(3)]
+    body, objs = meshes[0], meshes[1:]
+    first = body_sdf_grid(body.vertices.astype(np.float32), body.faces)
+    for obj in objs:  # body, object, body, object: the body's grid stays
+        body_sdf_grid(obj.vertices.astype(np.float32), obj.faces)
+        assert body_sdf_grid(body.vertices.astype(np.float32), body.faces) is first
+    assert len(computed) == 3  # the body once, each object once
+    body_sdf_grid(objs[0].vertices.astype(np.float32), objs[0].faces)  # evicted by the second object
+    assert len(computed) == 4
+
+
 def test_depth_map_matches_brute_force_ray_plane():
     """A plane at z = 2 seen by the camera: depth is 2 wherever it is hit."""
     plane = trimesh.Trimesh(vertices=[[-1, -1, 2], [1, -1, 2], [1, 1, 2], [-1, 1, 2]], faces=[[0, 1, 2], [0, 2, 3]])

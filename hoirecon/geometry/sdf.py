@@ -36,13 +36,16 @@ _SDF_CACHE: dict[tuple, SDFGrid] = {}
 def body_sdf_grid(vertices: np.ndarray, faces: np.ndarray, spacing: float = 0.02, margin: float = 0.1,
                   device: str | torch.device = "cpu") -> SDFGrid:
     """Signed distance grid around a mesh with open3d (sign by ray parity, robust to small holes).
-    The last two grids are kept: fits that share a body (several objectives, several contact inputs, a
-    re-fit) reuse its grid instead of ray casting ~10^5 points again."""
+    The last two grids used are kept: fits that share a body (several objectives, several contact
+    inputs, a re-fit, the makes of a category each followed by its limb phase's object grid) reuse its
+    grid instead of ray casting ~10^5 points again."""
     import hashlib
 
     key = (hashlib.sha1(np.ascontiguousarray(vertices, np.float32).tobytes() + np.ascontiguousarray(faces).tobytes()).hexdigest(),
            float(spacing), float(margin), str(device))  # fmt: skip
-    if key not in _SDF_CACHE:
+    if key in _SDF_CACHE:  # least recently used first: a hit moves to the end
+        _SDF_CACHE[key] = _SDF_CACHE.pop(key)
+    else:
         if len(_SDF_CACHE) >= 2:
             _SDF_CACHE.pop(next(iter(_SDF_CACHE)))
         _SDF_CACHE[key] = _compute_sdf_grid(vertices, faces, spacing, margin, device)
