@@ -3,7 +3,7 @@
 ``PipelineConfig`` (the root) holds one config per stage::
 
     PipelineConfig
-    ├── device, body_model, gender, smplx_dir, working_max_side, seed, fit_threads
+    ├── device, body_model, gender, smplx_dir, working_max_side, seed, fit_threads, fit_workers
     ├── detection: DetectorConfig      perception: detector, segmenter, weights, person/object index
     ├── body_fit:  BodyFitConfig       body estimation: schedule and weights
     ├── contact:   ContactStageConfig  contacts: source (a name in hoirecon.contact.CONTACT_SOURCES),
@@ -111,6 +111,10 @@ class PipelineConfig:
     working_max_side: int | None = WORKING_MAX_SIDE  # longer side of the working copy, pixels (None: the photo as is)
     seed: int = 0  # every random source is seeded with this at the start of each image
     fit_threads: int | None = 1  # torch threads inside the CPU stages (fixed: the answer must not depend on --jobs)
+    # Joint fits run side by side (a category's makes, the interaction modes worth fitting), each in a
+    # thread of its own with ``fit_threads`` torch threads: None, torch's thread count when the image
+    # starts (the machine's cores; a batch worker's share). The answer does not depend on it.
+    fit_workers: int | None = None
 
 
 # ------------------------------------------------------------------------------ command line

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,11 +183,12 @@ class Pipeline:
             if on_stage:
                 on_stage(name, timings[name])
 
+        workers = self.config.fit_workers or fit_workers_default()
         with fixed_threads(self.config.fit_threads if self.config.device == "cpu" else None):
-            return self._run(Path(image_path), options, stage, timings, checked)
+            return self._run(Path(image_path), options, stage, timings, checked, workers)
 
     def _run(self, image_path: Path, options: ReconstructOptions, stage, timings: dict[str, float],
-             checked: CheckedInputs | None) -> Reconstruction:
+             checked: CheckedInputs | None, workers: int = 1) -> Reconstruction:
         from hoirecon import objects, photo
 
         seed_everything(self.config.seed)
@@ -276,21 +278,25 @@ class Pipeline:
                 inferred[m, mesh.variant] = infer_contacts(self.contact_source, image, detections, body, mesh, label, mode=m)
             return inferred[m, mesh.variant]
 
-        fits, uprights = {}, {}
+        def fit_make(m: str, mesh):
+            contacts = contacts_for(m, mesh)[0]  # InputError: the mode's contacts cannot reach this make
+            return lambda: fit_mode(m, mesh, contacts)[1]
+
+        fits = {}
         if len(makes) > 1:
             with stage("object_make"):  # analysis by synthesis: the make whose fit explains the photo best
                 mesh, make, fits[candidates[0]] = retrieve_make(
-                    [objects.build_mesh(category, n) for n in makes], candidates[0],
-                    lambda m, mesh: fit_mode(m, mesh, contacts_for(m, mesh)[0])[1], category, self.config.contact.modes,
+                    [objects.build_mesh(category, n) for n in makes], candidates[0], fit_make, category,
+                    self.config.contact.modes, workers,
                 )  # fmt: skip
         with stage("contacts"):
             found = {m: contacts_for(m, mesh) for m in candidates}
         with stage("fitting"):
-            for m in candidates:
-                if m in fits:  # the chosen make's comparison fit is this mode's fit (the same fit)
-                    uprights[m] = mode_pose(category, m, props.upright, ground)[0]
-                else:
-                    uprights[m], fits[m] = fit_mode(m, mesh, found[m][0])
+            todo = [m for m in candidates if m not in fits]  # the chosen make's fit is its mode's fit already
+            with fit_pool(workers) as pool:
+                running = {m: pool.submit(lambda m=m: fit_mode(m, mesh, found[m][0])[1]) for m in todo}
+                fits.update({m: f.result() for m, f in running.items()})
+            uprights = {m: mode_pose(category, m, props.upright, ground)[0] for m in candidates}
             mc = self.config.contact.modes
             touching = {m: touching_parts(f, mc.touch_m) for m, f in fits.items()} if len(fits) > 1 else None
             choice = pick_mode(choice, {m: f.losses for m, f in fits.items()}, mc, touching, category_modes(category))
@@ -337,10 +343,49 @@ class Pipeline:
 SKIN_TOLERANCE_M = 0.005
 
 
-def retrieve_make(meshes: list, mode: str, fit: Callable, category: str, config) -> tuple[Any, dict, Any]:
+def fit_workers_default() -> int:
+    """How many joint fits run side by side when ``PipelineConfig.fit_workers`` is None: torch's thread
+    count as the image starts (the machine's cores; in a batch, a worker's share of them)."""
+    import torch
+
+    return max(1, torch.get_num_threads())
+
+
+class _Inline:
+    """An executor that runs each job as it is submitted (one worker: no thread)."""
+
+    def submit(self, fn: Callable[[], Any]) -> Future:
+        done: Future = Future()
+        try:
+            done.set_result(fn())
+        except Exception as err:  # noqa: BLE001  (raised again by result(), as a thread's would be)
+            done.set_exception(err)
+        return done
+
+
+@contextmanager
+def fit_pool(workers: int) -> Iterator[Any]:
+    """An executor for joint fits: ``submit(job)`` runs the callable ``job`` with up to ``workers`` at a
+    time in threads (torch releases the GIL in its kernels) and returns its ``Future``; one worker runs
+    each job as it is submitted. The jobs must not share mutable state: the joint fits read shared
+    inputs only, seed their own generators and run with the image's fixed torch thread count, so the
+    results are those of running them one after another."""
+    if workers <= 1:
+        yield _Inline()
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hoirecon-fit") as pool:
+        yield pool
+
+
+def retrieve_make(meshes: list, mode: str, fit: Callable, category: str, config,
+                  workers: int = 1) -> tuple[Any, dict, Any]:  # fmt: skip
     """The object stage's retrieval among a category's makes (``objects.json`` ``variants``), by
-    analysis by synthesis: each mesh of ``meshes`` is fitted with the interaction ``mode`` by
-    ``fit(mode, mesh) -> FitResult`` (the pipeline's joint fit, ``fit.makes``), and scored as the modes
+    analysis by synthesis: each mesh of ``meshes`` is fitted with the interaction ``mode``: ``fit(mode,
+    mesh)`` prepares it (its contacts: an ``InputError`` when the mode's contacts cannot reach the make)
+    and returns a callable that runs the fit (the pipeline's joint fit, ``fit.makes``) -> ``FitResult``;
+    the fits run side by side, ``workers`` at a time (:func:`fit_pool`). Each is scored as the modes
     are (:func:`hoirecon.contact.modes.fit_agreement`: its silhouette against the visible object mask,
     contact distance, penetration, x the contact consistency of the parts it touches), except that the
     contact distance counts beyond the best make's: the distance all the makes share says something
@@ -349,14 +394,18 @@ def retrieve_make(meshes: list, mode: str, fit: Callable, category: str, config)
     (``InputError`` from ``fit``) is left out. ``config``: a ``ModeConfig``. Returns ``(mesh, record,
     its fit)``, the record as ``params.json`` ``object.make`` has it: ``{"make", "how", "mode",
     "makes": [{"name", "silhouette_iou", "contact_cm", "agreement", "consistency", "score"}]}``."""
-    kept, fits = [], []
-    for mesh in meshes:  # a make the mode's contacts cannot reach (no part, no alias) is left out
-        try:
-            fits.append(fit(mode, mesh))
+    kept, running = [], []
+    with fit_pool(workers) as pool:  # each make's fit starts as soon as its contacts are inferred
+        for mesh in meshes:  # a make the mode's contacts cannot reach (no part, no alias) is left out
+            try:
+                job = fit(mode, mesh)
+            except InputError:
+                if mesh is meshes[0]:
+                    raise
+                continue
             kept.append(mesh)
-        except InputError:
-            if mesh is meshes[0]:
-                raise
+            running.append(pool.submit(job))
+        fits = [f.result() for f in running]
     meshes = kept
     gaps = [float(f.losses.get("contact_distance_m", float("nan"))) for f in fits]
     floor = min((g for g in gaps if math.isfinite(g)), default=0.0)

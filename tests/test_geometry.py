@@ -36,12 +36,14 @@ def test_sdf_grid_matches_the_exact_box_sdf():
     assert np.abs(ours - exact).max() < 0.02
 
 
-def test_sdf_grid_cache_keeps_the_two_grids_used_last(monkeypatch):
-    """The grid cache evicts the least recently used grid: a body whose grid is read between two
-    objects' grids (the makes of a category, each followed by its limb phase) is not computed again."""
+def test_sdf_grid_cache_evicts_the_grid_used_least_recently(monkeypatch):
+    """The grid cache evicts the least recently used grid (here with room for two): a body whose grid
+    is read between two objects' grids (the makes of a category, each followed by its limb phase) is
+    not computed again."""
     import hoirecon.geometry.sdf as sdf
 
     monkeypatch.setattr(sdf, "_SDF_CACHE", {})
+    monkeypatch.setattr(sdf, "_SDF_KEEP", 2)
     computed = []
     real = sdf._compute_sdf_grid
     monkeypatch.setattr(sdf, "_compute_sdf_grid", lambda v, f, *a: computed.append(len(v)) or real(v, f, *a))

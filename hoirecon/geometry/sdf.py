@@ -3,6 +3,7 @@ sampled once and read trilinearly (torch, differentiable in the query points).""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,25 +32,31 @@ class SDFGrid:
 
 
 _SDF_CACHE: dict[tuple, SDFGrid] = {}
+_SDF_KEEP = 4  # grids kept (about 1 MB each at 2 cm): a body and two side-by-side fits' object grids
+_SDF_LOCK = threading.Lock()  # fits may run side by side in threads (hoirecon.pipeline.fit_pool)
 
 
 def body_sdf_grid(vertices: np.ndarray, faces: np.ndarray, spacing: float = 0.02, margin: float = 0.1,
                   device: str | torch.device = "cpu") -> SDFGrid:
     """Signed distance grid around a mesh with open3d (sign by ray parity, robust to small holes).
-    The last two grids used are kept: fits that share a body (several objectives, several contact
-    inputs, a re-fit, the makes of a category each followed by its limb phase's object grid) reuse its
-    grid instead of ray casting ~10^5 points again."""
+    The last ``_SDF_KEEP`` grids used are kept: fits that share a body (several objectives, several
+    contact inputs, a re-fit, the makes of a category each followed by its limb phase's object grid,
+    fits side by side in threads) reuse its grid instead of ray casting ~10^5 points again."""
     import hashlib
 
     key = (hashlib.sha1(np.ascontiguousarray(vertices, np.float32).tobytes() + np.ascontiguousarray(faces).tobytes()).hexdigest(),
            float(spacing), float(margin), str(device))  # fmt: skip
-    if key in _SDF_CACHE:  # least recently used first: a hit moves to the end
-        _SDF_CACHE[key] = _SDF_CACHE.pop(key)
-    else:
-        if len(_SDF_CACHE) >= 2:
+    with _SDF_LOCK:
+        if key in _SDF_CACHE:  # least recently used first: a hit moves to the end
+            _SDF_CACHE[key] = _SDF_CACHE.pop(key)
+            return _SDF_CACHE[key]
+    grid = _compute_sdf_grid(vertices, faces, spacing, margin, device)  # outside the lock: grids compute side by side
+    with _SDF_LOCK:
+        _SDF_CACHE.pop(key, None)
+        while len(_SDF_CACHE) >= _SDF_KEEP:
             _SDF_CACHE.pop(next(iter(_SDF_CACHE)))
-        _SDF_CACHE[key] = _compute_sdf_grid(vertices, faces, spacing, margin, device)
-    return _SDF_CACHE[key]
+        _SDF_CACHE[key] = grid
+    return grid
 
 
 def _compute_sdf_grid(vertices: np.ndarray, faces: np.ndarray, spacing: float, margin: float, device) -> SDFGrid:
