@@ -175,6 +175,30 @@ def test_probabilities_to_contact_set_rules(rest_body, racket):
         contacts_from_probabilities(h[:10], o, rest_body, racket, "test")
 
 
+def test_pairs_follow_the_interaction_mode_asked_for(rest_body):
+    """A straddled bicycle: the thighs' frame and the hands' handlebar selected. Without a mode the
+    hands pair with every part any bicycle mode gives them (the handlebar, and the frame a carried
+    bicycle is held by); with the mode, only with the mode's own (the handlebar). A body part the
+    mode does not name falls back to the category's pairs."""
+    from hoirecon.objects import build_mesh
+
+    bike = build_mesh("bicycle")
+    parts, names = rest_body.part_of_vertex, rest_body.part_names
+    h = np.zeros(len(rest_body.vertices))
+    for part in ("left_hand", "left_thigh", "right_thigh"):
+        h[parts == names.index(part)] = 0.9
+    o = np.zeros(len(bike.vertices))
+    o[bike.part_vertices("handlebar")] = 0.8
+    o[bike.part_vertices("frame")] = 0.8
+    any_mode = contacts_from_probabilities(h, o, rest_body, bike, "test")
+    assert {("left_hand", "handlebar"), ("left_hand", "frame")} <= set(any_mode.pairs)
+    straddle = contacts_from_probabilities(h, o, rest_body, bike, "test", mode="straddle")
+    assert set(straddle.pairs) == {("left_hand", "handlebar"), ("left_thigh", "frame"), ("right_thigh", "frame")}
+    carry = contacts_from_probabilities(h, o, rest_body, bike, "test", mode="carry")  # carry names no thigh
+    assert ("left_hand", "frame") in carry.pairs and ("left_hand", "handlebar") not in carry.pairs
+    assert ("left_thigh", "frame") in carry.pairs  # the category's pair (straddling's)
+
+
 # ------------------------------------------------------------------------------------------- prior
 
 

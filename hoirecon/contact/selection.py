@@ -12,9 +12,10 @@ ContactSet:
   vertices are grouped by body part and by object part; body-part groups holding less than
   ``min_part_fraction`` of the selected probability x surface area (area, not vertex count: Anny's
   hands are far denser than its back) are dropped as noise (the largest group always stays); each
-  body part is paired with the object parts that the category's prior
-  (``contacts.json``) pairs it with, if any of them was selected, else with the selected object part
-  of largest mass;
+  body part is paired with the object parts that the interaction mode asked for (``contacts.json``)
+  pairs it with, if any of them was selected, else with those any mode of the category pairs it with,
+  else with the selected object part of largest mass (a straddled bicycle's hands hold the handlebar,
+  not the frame that carrying it would have them hold);
 * ``precise``: the source's declaration (``Localization.precise``).
 """
 
@@ -52,11 +53,12 @@ def _select(prob: np.ndarray, threshold: float, cfg: RLLConfig) -> np.ndarray:
     return np.sort(order[prob[order] > 0])
 
 
-def _prior_pairs(category: str) -> list[tuple[str, str]]:
-    """Every (body part, object part) pair of any of the category's interaction modes."""
+def _prior_pairs(category: str, mode: str | None = None) -> list[tuple[str, str]]:
+    """Every (body part, object part) pair of the category's interaction mode ``mode`` (None: of any
+    of its modes); none for an unknown category or mode."""
     entry = contact_priors().get(category)
-    pairs = [(p["body"], p["object"]) for m in entry["modes"] for p in m["pairs"]] if entry else []
-    return list(dict.fromkeys(pairs))
+    modes = [m for m in entry["modes"] if mode is None or m["name"] == mode] if entry else []
+    return list(dict.fromkeys((p["body"], p["object"]) for m in modes for p in m["pairs"]))
 
 
 def vertex_areas(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -77,8 +79,9 @@ def _groups(idx: np.ndarray, part_of_vertex: np.ndarray, names: Sequence[str], w
 
 
 def derive_pairs(human_idx: np.ndarray, object_idx: np.ndarray, human_prob: np.ndarray, object_prob: np.ndarray,
-                 body: BodyFit, mesh: ObjectMesh, cfg: RLLConfig = RLLConfig()):  # fmt: skip
-    """Group selected vertices into (body part, object part) pairs; see the module docstring.
+                 body: BodyFit, mesh: ObjectMesh, cfg: RLLConfig = RLLConfig(), mode: str | None = None):  # fmt: skip
+    """Group selected vertices into (body part, object part) pairs; see the module docstring
+    (``mode``: the interaction mode the contacts are for, None when the source does not say).
     Returns ``(pairs, [(human indices, object indices) per pair])``."""
     hw = np.asarray(human_prob, np.float64) * vertex_areas(body.vertices, body.faces)
     ow = np.asarray(object_prob, np.float64) * vertex_areas(mesh.vertices, mesh.faces)
@@ -89,11 +92,12 @@ def derive_pairs(human_idx: np.ndarray, object_idx: np.ndarray, human_prob: np.n
     total = sum(g[2] for g in hg)
     hg = [g for i, g in enumerate(hg) if i == 0 or g[2] >= cfg.min_part_fraction * total]
     obj = {name: verts for name, verts, _ in og}
+    own = _prior_pairs(mesh.category, mode) if mode is not None else []
     prior = _prior_pairs(mesh.category)
     pairs: list[tuple[str, str]] = []
     members: list[tuple[np.ndarray, np.ndarray]] = []
     for bname, bverts, _ in hg:
-        targets = [o for b, o in prior if b == bname and o in obj]
+        targets = [o for b, o in own if b == bname and o in obj] or [o for b, o in prior if b == bname and o in obj]
         targets = list(dict.fromkeys(targets)) or [og[0][0]]
         for oname in targets:
             pairs.append((bname, oname))
@@ -102,10 +106,12 @@ def derive_pairs(human_idx: np.ndarray, object_idx: np.ndarray, human_prob: np.n
 
 
 def contacts_from_probabilities(human_prob: np.ndarray, object_prob: np.ndarray, body: BodyFit, mesh: ObjectMesh,
-                                source: str, cfg: RLLConfig = RLLConfig(), precise: bool = True) -> ContactSet:  # fmt: skip
+                                source: str, cfg: RLLConfig = RLLConfig(), precise: bool = True,
+                                mode: str | None = None) -> ContactSet:  # fmt: skip
     """Per-vertex probabilities on both meshes -> ContactSet (thresholds, fallback, pairs).
     ``precise``: the selected vertices are the touching regions themselves (see ``ContactSet.precise``;
-    the source's own ``precise``: False for the prior, whose maps paint whole body and object parts)."""
+    the source's own ``precise``: False for the prior, whose maps paint whole body and object parts).
+    ``mode``: the interaction mode the probabilities are for (its pairs come first; :func:`derive_pairs`)."""
     hp = np.clip(np.nan_to_num(np.asarray(human_prob, np.float64).reshape(-1)), 0.0, 1.0)
     op = np.clip(np.nan_to_num(np.asarray(object_prob, np.float64).reshape(-1)), 0.0, 1.0)
     if len(hp) != len(body.vertices):
@@ -117,7 +123,7 @@ def contacts_from_probabilities(human_prob: np.ndarray, object_prob: np.ndarray,
                          "(use --contacts-from prior)")  # fmt: skip
     h_idx = _select(hp, cfg.human_threshold, cfg)
     o_idx = _select(op, cfg.object_threshold, cfg) if (op > 0).any() else np.arange(len(op))
-    pairs, members = derive_pairs(h_idx, o_idx, hp, op, body, mesh, cfg)
+    pairs, members = derive_pairs(h_idx, o_idx, hp, op, body, mesh, cfg, mode)
     if not pairs:
         raise InputError(f"{source}: no usable contact pair")
     return ContactSet(
@@ -140,9 +146,10 @@ def _lift_side(views: ViewSet, maps: Sequence[np.ndarray], threshold: float | No
     return score
 
 
-def contacts_from_localization(loc: Localization, body: BodyFit, mesh: ObjectMesh, cfg: RLLConfig = RLLConfig()) -> ContactSet:
+def contacts_from_localization(loc: Localization, body: BodyFit, mesh: ObjectMesh, cfg: RLLConfig = RLLConfig(),
+                               mode: str | None = None) -> ContactSet:  # fmt: skip
     """Lift the source's maps (unless it gave per-vertex probabilities) and build the ContactSet
-    (``ContactSet.precise`` from ``loc.precise``)."""
+    (``ContactSet.precise`` from ``loc.precise``; ``mode``: the interaction mode asked of the source)."""
     if loc.human_prob is not None:
         hp = loc.human_prob
     elif loc.human_views is not None and loc.human_maps is not None:
@@ -155,7 +162,7 @@ def contacts_from_localization(loc: Localization, body: BodyFit, mesh: ObjectMes
         op = _lift_side(loc.object_views, loc.object_maps, cfg.object_pixel_threshold, cfg)
     else:
         raise ValueError(f"{loc.source}: localization has neither object maps nor probabilities")
-    return contacts_from_probabilities(hp, op, body, mesh, loc.source, cfg, precise=loc.precise)
+    return contacts_from_probabilities(hp, op, body, mesh, loc.source, cfg, precise=loc.precise, mode=mode)
 
 
 def summary(contacts: ContactSet) -> dict[str, Any]:

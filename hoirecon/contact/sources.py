@@ -84,7 +84,7 @@ def infer_contacts(source: ContactSource, image: ImageInput, detections: Detecti
     ``object_contact`` filled in: everything the contact pictures need."""
     cfg = config if config is not None else (getattr(source, "config", None) or ContactStageConfig())
     loc = source(image, detections, body, mesh, label or detections.object.label or mesh.category, mode=mode)
-    contacts = contacts_from_localization(loc, body, mesh, cfg.rll)
+    contacts = contacts_from_localization(loc, body, mesh, cfg.rll, mode=mode)
     verts, faces = _open_pose(getattr(source, "body_model", None), body)
     loc = dataclasses.replace(loc, open_pose_vertices=verts, open_pose_faces=faces,
                               human_contact=contacts.human_prob, object_contact=contacts.object_prob)  # fmt: skip
