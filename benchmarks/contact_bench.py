@@ -66,20 +66,20 @@ def main() -> None:
     per_cat: dict[str, list[float]] = {}
     for s in scenes:
         diag = float(np.hypot(s.person.box.width, s.person.box.height))
-        direct = prior_estimate(s.body, s.mesh, s.object, s.camera, diag)
-        rll, found = infer_contacts(loc, scene_image(s), s.detections, s.body, s.mesh)
+        direct = prior_estimate(s.body, s.mesh, s.object, s.camera, diag, mode=s.mode)  # the scene's interaction mode
+        rll, found = infer_contacts(loc, scene_image(s), s.detections, s.body, s.mesh, mode=s.mode)
         true = s.contacts
         hv, ov = found.human_views, found.object_views
         oracle = contacts_from_localization(
             Localization("oracle", hv, ov, paint(hv, indicator(hv.num_vertices, true.human_vertices), 0.0),
-                         paint(ov, indicator(ov.num_vertices, true.object_vertices), 0.0)), s.body, s.mesh)
+                         paint(ov, indicator(ov.num_vertices, true.object_vertices), 0.0)), s.body, s.mesh, mode=s.mode)
         for name, c in (("prior (direct)", direct), ("prior via RLL", rll), ("true contacts via RLL", oracle)):
             rows[name].append(set_prf(c.human_vertices, true.human_vertices) + set_prf(c.object_vertices, true.object_vertices))
         per_cat.setdefault(s.category, []).append(rows["prior via RLL"][-1][2])
 
     # Timing on the first scene: render both view sets (human uncached) + lift both sides.
     s = scenes[0]
-    c, found = infer_contacts(loc, scene_image(s), s.detections, s.body, s.mesh)
+    c, found = infer_contacts(loc, scene_image(s), s.detections, s.body, s.mesh, mode=s.mode)
     t_render_h, t_render_o, t_lift, cpu = [], [], [], []
     for _ in range(args.repeats):
         c0 = time.process_time()

@@ -113,7 +113,8 @@ class PipelineConfig:
     fit_threads: int | None = 1  # torch threads inside the CPU stages (fixed: the answer must not depend on --jobs)
     # Joint fits run side by side (a category's makes, the interaction modes worth fitting), each in a
     # thread of its own with ``fit_threads`` torch threads: None, torch's thread count when the image
-    # starts (the machine's cores; a batch worker's share). The answer does not depend on it.
+    # starts (the machine's cores; a batch worker's share). The answer does not depend on it (1: one
+    # after another, in the calling thread).
     fit_workers: int | None = None
 
 

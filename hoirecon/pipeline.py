@@ -183,7 +183,7 @@ class Pipeline:
             if on_stage:
                 on_stage(name, timings[name])
 
-        workers = self.config.fit_workers or fit_workers_default()
+        workers = fit_workers_default() if self.config.fit_workers is None else max(1, self.config.fit_workers)
         with fixed_threads(self.config.fit_threads if self.config.device == "cpu" else None):
             return self._run(Path(image_path), options, stage, timings, checked, workers)
 
@@ -352,31 +352,38 @@ def fit_workers_default() -> int:
 
 
 class _Inline:
-    """An executor that runs each job as it is submitted (one worker: no thread)."""
+    """An executor that runs each job as it is submitted (one worker: no thread); a job's error is
+    raised by ``submit`` itself, so nothing after it runs (as before fits ran side by side)."""
 
     def submit(self, fn: Callable[[], Any]) -> Future:
         done: Future = Future()
-        try:
-            done.set_result(fn())
-        except Exception as err:  # noqa: BLE001  (raised again by result(), as a thread's would be)
-            done.set_exception(err)
+        done.set_result(fn())
         return done
 
 
 @contextmanager
 def fit_pool(workers: int) -> Iterator[Any]:
     """An executor for joint fits: ``submit(job)`` runs the callable ``job`` with up to ``workers`` at a
-    time in threads (torch releases the GIL in its kernels) and returns its ``Future``; one worker runs
-    each job as it is submitted. The jobs must not share mutable state: the joint fits read shared
-    inputs only, seed their own generators and run with the image's fixed torch thread count, so the
-    results are those of running them one after another."""
+    time in threads (torch releases the GIL in its kernels) and returns its ``Future``, whose
+    ``result()`` raises the job's error; one worker runs each job as it is submitted. Leaving the block
+    on an error (or Ctrl-C) cancels the jobs not started and waits for the running ones. The jobs must
+    not share mutable state: the joint fits read shared inputs only, draw from random generators of
+    their own (the global torch seed that ``fit_object`` sets is never drawn from), keep the process's
+    deterministic-algorithms setting on while any limb phase runs (``hoirecon.fitting.limbs``) and run
+    with the image's fixed torch thread count, so the results are those of running them one after
+    another."""
     if workers <= 1:
         yield _Inline()
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hoirecon-fit") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hoirecon-fit")
+    try:
         yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def retrieve_make(meshes: list, mode: str, fit: Callable, category: str, config,
@@ -394,18 +401,22 @@ def retrieve_make(meshes: list, mode: str, fit: Callable, category: str, config,
     (``InputError`` from ``fit``) is left out. ``config``: a ``ModeConfig``. Returns ``(mesh, record,
     its fit)``, the record as ``params.json`` ``object.make`` has it: ``{"make", "how", "mode",
     "makes": [{"name", "silhouette_iou", "contact_cm", "agreement", "consistency", "score"}]}``."""
-    kept, running = [], []
+    started = []
     with fit_pool(workers) as pool:  # each make's fit starts as soon as its contacts are inferred
         for mesh in meshes:  # a make the mode's contacts cannot reach (no part, no alias) is left out
             try:
-                job = fit(mode, mesh)
+                started.append((mesh, pool.submit(fit(mode, mesh))))
             except InputError:
                 if mesh is meshes[0]:
                     raise
-                continue
-            kept.append(mesh)
-            running.append(pool.submit(job))
-        fits = [f.result() for f in running]
+        kept, fits = [], []
+        for mesh, running in started:
+            try:
+                fits.append(running.result())
+                kept.append(mesh)
+            except InputError:
+                if mesh is meshes[0]:
+                    raise
     meshes = kept
     gaps = [float(f.losses.get("contact_distance_m", float("nan"))) for f in fits]
     floor = min((g for g in gaps if math.isfinite(g)), default=0.0)

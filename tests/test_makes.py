@@ -124,7 +124,8 @@ def test_every_mode_reaches_every_make():
 def test_fit_pool_runs_jobs_side_by_side_in_order_and_hands_back_errors():
     """``fit_pool(2)`` runs two jobs at once (each waits for the other at a barrier: one after another
     would time out), results come back in submission order, a job's error is raised by its result; one
-    worker runs each job as it is submitted, in the calling thread."""
+    worker runs each job as it is submitted, in the calling thread, and its error stops the caller
+    there."""
     import threading
 
     import pytest
@@ -151,10 +152,44 @@ def test_fit_pool_runs_jobs_side_by_side_in_order_and_hands_back_errors():
     with fit_pool(1) as pool:
         first = pool.submit(lambda: threading.current_thread().name)
         assert first.done() and first.result() == threading.current_thread().name
-        failed = pool.submit(boom)
-    with pytest.raises(ValueError, match="no contact pairs"):
-        failed.result()
+        with pytest.raises(ValueError, match="no contact pairs"):
+            pool.submit(boom)
     with fit_pool(2) as pool:
         failed = pool.submit(boom)
     with pytest.raises(ValueError, match="no contact pairs"):
         failed.result()
+
+
+def test_limb_phases_side_by_side_keep_torch_deterministic_until_the_last_one_ends():
+    """Torch's deterministic-algorithms setting is the process's: with two limb phases overlapping in
+    threads, the first one out must not turn it off under the other; the last one out restores it."""
+    import threading
+
+    import torch
+
+    from hoirecon.fitting.limbs import _deterministic
+
+    before = torch.are_deterministic_algorithms_enabled()
+    a_in, a_out, b_in = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with _deterministic():
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def second():
+        a_in.wait(10)
+        with _deterministic():
+            b_in.set()
+            a_out.wait(10)  # the first phase has ended: this one is still inside
+            seen["inside"] = torch.are_deterministic_algorithms_enabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert seen["inside"] is True
+    assert torch.are_deterministic_algorithms_enabled() == before

@@ -27,6 +27,7 @@ Needs the body model and the model inputs behind the body (``BodyFit.state``).
 from __future__ import annotations
 
 import json
+import threading
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
@@ -84,18 +85,33 @@ def object_points_near(vertices: np.ndarray, faces: np.ndarray, body_points: np.
     return pts[np.isfinite(d)].astype(np.float32)
 
 
+_DETERMINISTIC_LOCK = threading.Lock()
+_DETERMINISTIC_USERS: list = [0, None]  # limb phases inside the block now; the setting before the first
+
+
 @contextmanager
 def _deterministic():
     """Torch's deterministic algorithms while the limb phase runs: the object-into-body term gathers the
     body's vertices and normals with repeated indices, and the CPU's parallel accumulation of their
     gradients sums in no fixed order, so the same photo re-posed differently from run to run (1 to 2 cm
-    on a synthetic cup). ``warn_only``: an op without a deterministic version warns, it does not fail."""
-    was, warn = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    on a synthetic cup). ``warn_only``: an op without a deterministic version warns, it does not fail.
+    The setting is the process's, and fits may run side by side in threads
+    (``hoirecon.pipeline.fit_pool``): the first limb phase in turns it on, the last one out puts back
+    what was there before, so no phase loses it halfway through another's."""
+    with _DETERMINISTIC_LOCK:
+        if _DETERMINISTIC_USERS[0] == 0:
+            _DETERMINISTIC_USERS[1] = (torch.are_deterministic_algorithms_enabled(),
+                                       torch.is_deterministic_algorithms_warn_only_enabled())  # fmt: skip
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        _DETERMINISTIC_USERS[0] += 1
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(was, warn_only=warn)
+        with _DETERMINISTIC_LOCK:
+            _DETERMINISTIC_USERS[0] -= 1
+            if _DETERMINISTIC_USERS[0] == 0:
+                was, warn = _DETERMINISTIC_USERS[1]
+                torch.use_deterministic_algorithms(was, warn_only=warn)
 
 
 def refine_contact_limbs(

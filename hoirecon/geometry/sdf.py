@@ -32,7 +32,7 @@ class SDFGrid:
 
 
 _SDF_CACHE: dict[tuple, SDFGrid] = {}
-_SDF_KEEP = 4  # grids kept (about 1 MB each at 2 cm): a body and two side-by-side fits' object grids
+_SDF_KEEP = 8  # grids kept (about 1 MB each at 2 cm): a body and the object grids of fits side by side
 _SDF_LOCK = threading.Lock()  # fits may run side by side in threads (hoirecon.pipeline.fit_pool)
 
 
