@@ -144,6 +144,7 @@ def test_losses_at_the_true_pose_have_no_depth_order_violation(rest_body, camera
         terms = object_fit_terms(pb, matrix_to_rot6d(R), t, torch.zeros(1), torch.zeros(1), cfg.weights.object,
                                  cfg.body_shift_sigma)  # fmt: skip
         assert float(terms["depth"][0]) < 1e-3, (category, float(terms["depth"][0]))
+        assert float(terms["occluder"][0]) < 1e-3, (category, float(terms["occluder"][0]))
         assert pb.precise  # ground truth is vertex-level: the vertex-level contact weight
         assert cfg.weights.object.contact_for(pb.precise) == cfg.weights.object.contact
 
@@ -181,7 +182,8 @@ def test_weights_live_in_one_record_per_objective():
     d = dataclasses.asdict(FitConfig())
     assert set(d["weights"]) == {"object", "limbs", "interactvlm", "phosa"}
     assert d["weights"]["object"] == {"contact": 30.0, "contact_part": 4.0, "sil_cover": 30.0, "sil_inside": 30.0,
-                                      "depth": 20.0, "penetration": 100.0, "scale": 0.5, "upright": 1.0, "facing": 2.0,
+                                      "depth": 20.0, "occluder": 20.0, "penetration": 100.0, "scale": 0.5, "upright": 1.0,
+                                      "facing": 2.0,
                                       "body_shift": 2.0, "floor": 3.0, "floor_maybe": 1.5,
                                       "floor_penetration": 100.0}  # fmt: skip
     assert d["weights"]["limbs"] == {"contact": 30.0, "reproj": 1.0, "object_penetration": 100.0, "body_penetration": 30.0,
@@ -202,6 +204,7 @@ def _image_problem(w: int = 8, h: int = 6):
     allowed = np.zeros((h, w), np.float32)  # both masks cover the image
     return SimpleNamespace(size=(w, h), norm=10.0, allowed_distance=torch.as_tensor(allowed),
                            person_only=torch.as_tensor(pm.astype(np.float32)),
+                           object_only=torch.as_tensor(om.astype(np.float32)),
                            body_hit=torch.ones(h, w), body_depth=torch.full((h, w), 2.0),
                            body_centroid=torch.tensor([0.0, 0.0, 2.0]), object_mask=om, device=torch.device("cpu"))  # fmt: skip
 
@@ -239,6 +242,29 @@ def test_image_terms_match_their_formulas():
     assert torch.allclose(T.depth_order(pb, P, uv, torch.zeros(1)), torch.tensor([(2.01 - 1.5) / 3]), atol=1e-5)
     # The body moved back by 10 % of its depth: the point in front is 0.2 m further in front.
     assert torch.allclose(T.depth_order(pb, P, uv, torch.tensor([0.1])), torch.tensor([(2.21 - 1.5) / 3]), atol=1e-5)
+
+
+def test_occluder_term_puts_an_object_seen_over_the_body_in_front_of_it():
+    """Where the object is seen and the body projects (object-only pixels; the body at 2 m), the
+    closest ``keep`` of the object points there must lie in front of the body (less 1 cm): an object
+    wholly behind the body there is penalised by how far, its far side alone is not (a ball in front
+    of a face touches it with its back), and points elsewhere do not count. Weighed by the share of
+    the object's points that fall there."""
+    from hoirecon.fitting import terms as T
+
+    pb = _image_problem()  # object-only: the left half; the body seen everywhere at 2 m
+    on_object = torch.tensor([[1.5, 1.5], [2.5, 2.5], [1.5, 3.5], [2.5, 4.5]])
+    elsewhere = torch.tensor([[6.5, 2.5], [6.5, 3.5], [5.5, 1.5], [5.5, 4.5]])
+    uv = torch.cat([on_object, elsewhere])[None]
+    behind = torch.tensor([2.3, 2.4, 2.5, 2.6, 9.0, 9.0, 9.0, 9.0])  # wholly behind the body where seen
+    P = torch.stack([torch.zeros(8), torch.zeros(8), behind], 1)[None]
+    # the closest half of the 4 points there: 0.31 and 0.41 m behind (2 m less 1 cm), x 4/8 of the points
+    ref = (0.31 + 0.41) / 2 * 0.5
+    assert torch.allclose(T.occluder(pb, P, uv, torch.zeros(1), keep=0.5, weight=2.0), torch.tensor([2 * ref]), atol=1e-5)
+    front = torch.tensor([1.8, 1.9, 2.2, 2.4, 9.0, 9.0, 9.0, 9.0])  # its near side in front, its far side behind
+    P = torch.stack([torch.zeros(8), torch.zeros(8), front], 1)[None]
+    assert float(T.occluder(pb, P, uv, torch.zeros(1), keep=0.5)[0]) == 0.0
+    assert float(T.occluder(pb, P, torch.cat([elsewhere, elsewhere])[None], torch.zeros(1))[0]) == 0.0
 
 
 def test_penetration_prior_and_upright_terms_match_their_formulas():

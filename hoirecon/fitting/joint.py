@@ -15,6 +15,9 @@ Losses (all plain torch, batched over hypotheses):
 * ``depth``: ordinal depth: object points that project onto person-only pixels must lie behind the body
   (person-only pixels start two reduced pixels away from the object mask, whose edge points project
   onto the person's edge while lying in front of it);
+* ``occluder``: its converse: where the object is seen over the body (object-only pixels the body
+  projects to), the closest 20 % of the object points there must lie in front of the body (a ball at
+  the forehead, not behind the head), weighed by the share of the object's points there;
 * ``penetration``: object points inside the body (negative body SDF), metres;
 * ``scale``: Gaussian prior on log-scale; ``upright``: the object's up stays up (upright categories),
   gravity's up given a :class:`hoirecon.ground.GroundPrior`, else the camera's -y;
@@ -70,7 +73,7 @@ def object_fit_terms(pb: FitProblem, rot6d: torch.Tensor, t: torch.Tensor, log_s
     """The object fit's weighted loss terms, each (N,), for N hypotheses: rot6d (N, 6), t (N, 3) metres,
     log_s (N,), delta (N,) (the body's depth change, a fraction of its centroid's), floor_h (N,) the
     floor's height along gravity's up (metres; with ``pb.floor``). ``coarse``: on the search phase's
-    point subsets. Keys: contact, sil_cover, sil_inside, depth, penetration, scale, body_shift, upright
+    point subsets. Keys: contact, sil_cover, sil_inside, depth, occluder, penetration, scale, body_shift, upright
     for upright objects (about gravity's up), facing with a facing prior (``pb.facing``), floor and
     floor_penetration with a floor."""
     pts: FitPoints = pb.points(coarse)
@@ -87,6 +90,7 @@ def object_fit_terms(pb: FitProblem, rot6d: torch.Tensor, t: torch.Tensor, log_s
     out["sil_cover"] = T.sil_cover(pb, uv, pts.mask_pts, weight=weights.sil_cover)
     out["sil_inside"] = T.sil_inside(pb, uv, weight=weights.sil_inside)
     out["depth"] = T.depth_order(pb, P, uv, delta, weight=weights.depth)
+    out["occluder"] = T.occluder(pb, P, uv, delta, weight=weights.occluder)
     out["penetration"] = T.penetration(pb.body_sdf, P - shift[:, None], weight=weights.penetration,
                                        deep_fraction=pb.deep_fraction)
     out["scale"] = T.gaussian_prior(log_s, pb.scale_sigma, weight=weights.scale)

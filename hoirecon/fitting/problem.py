@@ -149,8 +149,10 @@ class FitProblem:
     intrinsics at that size; ``object_mask`` / ``person_mask`` (h, w) bool arrays; ``norm`` the object
     box's diagonal (small pixels, at least 8 image pixels' worth); ``allowed_distance`` (h, w) distance
     to the union of both masks in ``norm`` units; ``person_only`` (h, w) 1 where the person hides the
-    object (two small pixels away from the object mask), else 0; ``body_depth`` (h, w) the body's depth
-    (metres, 0 where missed) and ``body_hit`` (h, w) 1 where the body is seen.
+    object (two small pixels away from the object mask), else 0; ``object_only`` (h, w) 1 where the
+    object is seen and the person is not (two small pixels away from the person mask), else 0;
+    ``body_depth`` (h, w) the body's depth (metres, 0 where missed) and ``body_hit`` (h, w) 1 where the
+    body is seen.
     Priors: ``scale_sigma`` (log-scale), ``upright`` (the object's up stays up), ``up`` (3,) gravity's
     up in the camera frame (None: the camera's -y, without the ground stage), ``floor`` the floor terms'
     points (:class:`FloorPoints`; None: no floor); ``facing`` (3,) unit horizontal, camera frame, the
@@ -179,6 +181,7 @@ class FitProblem:
     norm: float
     allowed_distance: torch.Tensor
     person_only: torch.Tensor
+    object_only: torch.Tensor
     body_depth: torch.Tensor
     body_hit: torch.Tensor
     up: torch.Tensor | None = None
@@ -260,6 +263,8 @@ def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det
     # resolution) while lying in front of the body, and the depth order must not push them back.
     away = cv2.distanceTransform((~om).astype(np.uint8), cv2.DIST_L2, 3) >= 2.0
     person_only = f((pm & ~om & away).astype(np.float32))
+    away_p = cv2.distanceTransform((~pm).astype(np.uint8), cv2.DIST_L2, 3) >= 2.0
+    object_only = f((om & ~pm & away_p).astype(np.float32))
     Ks = camera.K * np.array([[mask_scale], [mask_scale], [1.0]])
     bd = depth_map(body.vertices, body.faces, Ks, w, h)
     up = f(ground.up) if ground is not None else None  # None: the camera's -y (the terms' own default)
@@ -289,6 +294,7 @@ def build_problem(body: BodyFit, mesh: ObjectMesh, contacts: ContactSet, obj_det
         norm=norm,
         allowed_distance=f(dt),
         person_only=person_only,
+        object_only=object_only,
         body_depth=f(np.where(np.isfinite(bd), bd, 0.0)),
         body_hit=f(np.isfinite(bd).astype(np.float32)),
         up=up,

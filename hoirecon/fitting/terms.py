@@ -77,6 +77,29 @@ def depth_order(pb: FitProblem, P: torch.Tensor, uv: torch.Tensor, delta: torch.
     return weight * (person_only * torch.relu(bz + 0.01 - P[..., 2])).mean(1)
 
 
+def occluder(pb: FitProblem, P: torch.Tensor, uv: torch.Tensor, delta: torch.Tensor, keep: float = 0.2, *,
+             weight: float = 1.0) -> torch.Tensor:  # fmt: skip
+    """Occluder depth, (N,): where the object is seen over the body (object-only pixels, ``pb.object_only``,
+    that the body shifted by ``delta`` (N,) projects to), the object covers the body, so its nearest
+    surface lies in front of it: ``weight *`` how far behind the body (plus 1 cm) the closest ``keep``
+    fraction of the object points P (N, P, 3) (projecting to ``uv`` (N, P, 2)) that fall there lie,
+    metres (a trimmed mean: the far side of the object may lie behind the body; 0 where no point falls
+    there)."""
+    with torch.no_grad():
+        there = sample_image(pb.object_only, uv) * sample_image(pb.body_hit, uv)
+        bdepth = sample_image(pb.body_depth, uv)
+    bz = bdepth + delta[:, None] * pb.body_centroid[2]
+    behind = torch.relu(P[..., 2] - bz + 0.01)
+    inside = there > 0.5
+    n = inside.sum(1)  # (N,) points there, per hypothesis
+    ordered = torch.sort(torch.where(inside, behind, torch.full_like(behind, float("inf"))), dim=1).values
+    k = torch.clamp(torch.ceil(keep * n.float()).long(), min=1)  # the closest keep of the points there
+    sums = torch.cumsum(torch.where(torch.isfinite(ordered), ordered, torch.zeros_like(ordered)), 1)
+    per = sums.gather(1, (k - 1)[:, None])[:, 0] / k.float()
+    frac = n.float() / P.shape[1]  # weighed by the share of the object's points that fall there
+    return weight * per * frac
+
+
 def penetration(sdf: SDFGrid, points: torch.Tensor, *, weight: float = 1.0, deep_fraction: float = 0.0) -> torch.Tensor:
     """Penetration, (...): ``weight`` times, over the last point dimension of ``points`` (..., P, 3), the
     mean of how deep they lie inside the mesh of ``sdf`` (negative signed distance), metres, plus, with

@@ -25,6 +25,9 @@ class ObjectFitWeights:
     sil_cover: float = 30.0
     sil_inside: float = 30.0
     depth: float = 20.0
+    # The converse of depth: where the object is seen over the body (object-only pixels that the
+    # body projects to), the object's nearest points there lie in front of the body.
+    occluder: float = 20.0
     penetration: float = 100.0
     scale: float = 0.5
     upright: float = 1.0
